@@ -1,0 +1,21 @@
+#!/usr/bin/env node
+/**
+ * The tsbpf command. Each subcommand lives in its own module under cli/ and registers itself
+ * here; this file only wires them together and turns typed errors into one-line messages.
+ */
+import { Command } from 'commander';
+import { TsbpfError } from '../errors.js';
+
+const program = new Command('tsbpf')
+  .description('eBPF toolkit for TypeScript: inspect, assemble, run and load BPF programs')
+  .version('0.1.0');
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof TsbpfError) {
+    process.stderr.write(`tsbpf: ${err.message}\n`);
+    process.exit(1);
+  }
+  throw err;
+}

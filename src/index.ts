@@ -1,0 +1,2 @@
+export * from './errors.js';
+export * as asm from './asm/index.js';
