@@ -1,3 +1,4 @@
 export * from './opcodes.js';
 export * from './instruction.js';
 export * from './codec.js';
+export * from './builder.js';
