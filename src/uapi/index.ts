@@ -1,0 +1,1 @@
+export * from './helper-table.js';
