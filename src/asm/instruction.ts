@@ -141,7 +141,7 @@ export function checkInstruction(insn: Instruction): string | undefined {
           return zero('dst', 'goto') ?? zero('src', 'goto') ?? zero('imm', 'goto');
         case JmpOp.CALL:
           if (is32) return unknown;
-          if (x) return reg('dst') ?? zero('src', 'callx') ?? zero('off', 'callx');
+          if (x) return reg('dst') ?? zero('src', 'callx') ?? zero('off', 'callx') ?? zero('imm', 'callx');
           if (src !== CallSrc.HELPER && src !== CallSrc.LOCAL && src !== CallSrc.KFUNC) {
             return `call src must be 0 (helper), 1 (local) or 2 (kfunc) (is ${src})`;
           }

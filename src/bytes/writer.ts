@@ -36,32 +36,38 @@ export class ByteWriter {
   }
 
   u8(v: number): this {
-    this.view.setUint8(this.reserve(1), v);
+    const at = this.reserve(1); // before reading this.view: reserve() may replace it
+    this.view.setUint8(at, v);
     return this;
   }
 
   u16(v: number): this {
-    this.view.setUint16(this.reserve(2), v, this.littleEndian);
+    const at = this.reserve(2);
+    this.view.setUint16(at, v, this.littleEndian);
     return this;
   }
 
   u32(v: number): this {
-    this.view.setUint32(this.reserve(4), v >>> 0, this.littleEndian);
+    const at = this.reserve(4);
+    this.view.setUint32(at, v >>> 0, this.littleEndian);
     return this;
   }
 
   i32(v: number): this {
-    this.view.setInt32(this.reserve(4), v, this.littleEndian);
+    const at = this.reserve(4);
+    this.view.setInt32(at, v, this.littleEndian);
     return this;
   }
 
   u64(v: bigint | number): this {
-    this.view.setBigUint64(this.reserve(8), BigInt.asUintN(64, BigInt(v)), this.littleEndian);
+    const at = this.reserve(8);
+    this.view.setBigUint64(at, BigInt.asUintN(64, BigInt(v)), this.littleEndian);
     return this;
   }
 
   bytes(b: Uint8Array): this {
-    this.buf.set(b, this.reserve(b.byteLength));
+    const at = this.reserve(b.byteLength);
+    this.buf.set(b, at);
     return this;
   }
 
