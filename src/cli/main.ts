@@ -5,10 +5,16 @@
  */
 import { Command } from 'commander';
 import { TsbpfError } from '../errors.js';
+import { register as registerBtf } from './btf.js';
+import { register as registerObjdump } from './objdump.js';
+import { register as registerVm } from './vm.js';
 
 const program = new Command('tsbpf')
   .description('eBPF toolkit for TypeScript: inspect, assemble, run and load BPF programs')
   .version('0.1.0');
+registerBtf(program);
+registerObjdump(program);
+registerVm(program);
 
 try {
   await program.parseAsync(process.argv);

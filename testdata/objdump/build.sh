@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 flags=(-O2 -g -Wall -I/usr/include/x86_64-linux-gnu)
-for src in loops subprogs maps_globals core; do
+for src in loops subprogs maps_globals core cgroup_dev; do
   clang "${flags[@]}" -target bpf -c "$src.bpf.c" -o "$src.bpf.o"
   clang "${flags[@]}" -target bpfeb -c "$src.bpf.c" -o "$src.bpfeb.o"
 done
