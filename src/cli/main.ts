@@ -1,26 +1,40 @@
 #!/usr/bin/env node
 /**
- * The tsbpf command. Each subcommand lives in its own module under cli/ and registers itself
- * here; this file only wires them together and turns typed errors into one-line messages.
+ * The tsbpf command. Each subcommand lives in its own module under cli/ and registers itself;
+ * only the module of the subcommand being run is loaded (startup time is most of a quick
+ * command), all of them for help. Typed errors become one-line messages.
  */
 import { Command } from 'commander';
 import { TsbpfError } from '../errors.js';
-import { register as registerBtf } from './btf.js';
-import { register as registerObjdump } from './objdump.js';
-import { register as registerVm } from './vm.js';
+
+type Registrar = { register(program: Command): void };
+
+/** Subcommand name -> module that registers it. */
+const SUBCOMMANDS: Record<string, () => Promise<Registrar>> = {
+  objdump: () => import('./objdump.js'),
+  btf: () => import('./btf.js'),
+  vm: () => import('./vm.js'),
+};
 
 const program = new Command('tsbpf')
   .description('eBPF toolkit for TypeScript: inspect, assemble, run and load BPF programs')
   .version('0.1.0');
-registerBtf(program);
-registerObjdump(program);
-registerVm(program);
+
+const wanted = process.argv[2];
+const modules = wanted !== undefined && wanted in SUBCOMMANDS ? [SUBCOMMANDS[wanted]!] : Object.values(SUBCOMMANDS);
+for (const load of modules) (await load()).register(program);
 
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
   if (err instanceof TsbpfError) {
     process.stderr.write(`tsbpf: ${err.message}\n`);
+    process.exit(1);
+  }
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) {
+    // A system error (ENOENT, EACCES, ...) from opening a file the user named.
+    process.stderr.write(`tsbpf: ${(err as Error).message}\n`);
     process.exit(1);
   }
   throw err;
