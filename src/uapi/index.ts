@@ -1,1 +1,2 @@
 export * from './helper-table.js';
+export * from './enums.js';

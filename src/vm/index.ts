@@ -28,3 +28,4 @@ export {
   type ConformanceOutcome,
   type ConformanceOptions,
 } from './conformance.js';
+export { vmForObject, type ObjectVm, type ObjectVmOptions } from './object.js';

@@ -1,0 +1,4 @@
+/** The spec layer: ELF objects as plain data (programs, maps, BTF), and libbpf's SEC table. */
+export * from './spec.js';
+export { readObject } from './reader.js';
+export { matchSection, SECTION_DEFS, type SectionDef, type SectionMatch, type AttachKind } from './sections.js';
