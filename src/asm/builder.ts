@@ -1,6 +1,9 @@
 import { TsbpfError } from '../errors.js';
 import { checkInstruction, splitImm64, type Instruction } from './instruction.js';
+import { ALU_OPS, ATOMIC_OPS, JUMP_OPS, type AluName, type CondName } from './op-names.js';
 import { AluOp, AtomicOp, CallSrc, Class, JmpOp, LD_IMM64, Mode, PseudoSrc, Size, Source } from './opcodes.js';
+
+export type { AluName, CondName } from './op-names.js';
 
 /** A register number r0-r10. */
 export type Reg = 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 10;
@@ -8,58 +11,14 @@ export const R0 = 0, R1 = 1, R2 = 2, R3 = 3, R4 = 4, R5 = 5, R6 = 6, R7 = 7, R8 
 /** The read-only frame pointer, r10. */
 export const FP = R10;
 
-/** An ALU operation name accepted by `alu`. */
-export type AluName = 'add' | 'sub' | 'mul' | 'div' | 'sdiv' | 'or' | 'and' | 'lsh' | 'rsh' | 'mod' | 'smod' | 'xor' | 'mov' | 'arsh';
-/** A conditional jump name accepted by `jump`. */
-export type CondName = 'jeq' | 'jgt' | 'jge' | 'jset' | 'jne' | 'jsgt' | 'jsge' | 'jlt' | 'jle' | 'jslt' | 'jsle';
 /** A memory access width. */
 export type Width = 8 | 16 | 32 | 64;
 /** An atomic read-modify-write operation accepted by `atomic`. */
-export type AtomicName = 'add' | 'or' | 'and' | 'xor' | 'fetch_add' | 'fetch_or' | 'fetch_and' | 'fetch_xor' | 'xchg' | 'cmpxchg';
+export type AtomicName = keyof typeof ATOMIC_OPS | 'fetch_add' | 'fetch_or' | 'fetch_and' | 'fetch_xor';
 
-const ALU: Record<AluName, { op: number; off: number }> = {
-  add: { op: AluOp.ADD, off: 0 },
-  sub: { op: AluOp.SUB, off: 0 },
-  mul: { op: AluOp.MUL, off: 0 },
-  div: { op: AluOp.DIV, off: 0 },
-  sdiv: { op: AluOp.DIV, off: 1 },
-  or: { op: AluOp.OR, off: 0 },
-  and: { op: AluOp.AND, off: 0 },
-  lsh: { op: AluOp.LSH, off: 0 },
-  rsh: { op: AluOp.RSH, off: 0 },
-  mod: { op: AluOp.MOD, off: 0 },
-  smod: { op: AluOp.MOD, off: 1 },
-  xor: { op: AluOp.XOR, off: 0 },
-  mov: { op: AluOp.MOV, off: 0 },
-  arsh: { op: AluOp.ARSH, off: 0 },
-};
-
-const COND: Record<CondName, number> = {
-  jeq: JmpOp.JEQ,
-  jgt: JmpOp.JGT,
-  jge: JmpOp.JGE,
-  jset: JmpOp.JSET,
-  jne: JmpOp.JNE,
-  jsgt: JmpOp.JSGT,
-  jsge: JmpOp.JSGE,
-  jlt: JmpOp.JLT,
-  jle: JmpOp.JLE,
-  jslt: JmpOp.JSLT,
-  jsle: JmpOp.JSLE,
-};
-
-const ATOMIC: Record<AtomicName, number> = {
-  add: AtomicOp.ADD,
-  or: AtomicOp.OR,
-  and: AtomicOp.AND,
-  xor: AtomicOp.XOR,
-  fetch_add: AtomicOp.ADD | AtomicOp.FETCH,
-  fetch_or: AtomicOp.OR | AtomicOp.FETCH,
-  fetch_and: AtomicOp.AND | AtomicOp.FETCH,
-  fetch_xor: AtomicOp.XOR | AtomicOp.FETCH,
-  xchg: AtomicOp.XCHG,
-  cmpxchg: AtomicOp.CMPXCHG,
-};
+function atomicImm(op: AtomicName): number {
+  return op.startsWith('fetch_') ? ATOMIC_OPS[op.slice(6) as 'add'] | AtomicOp.FETCH : ATOMIC_OPS[op as keyof typeof ATOMIC_OPS];
+}
 
 const SIZE: Record<Width, number> = { 8: Size.B, 16: Size.H, 32: Size.W, 64: Size.DW };
 
@@ -152,7 +111,7 @@ export class ProgramBuilder {
   }
 
   private aluOp(cls: number, op: AluName, dst: Reg, src: Operand): this {
-    const { op: code, off } = ALU[op];
+    const { op: code, off } = ALU_OPS[op];
     if (isReg(src)) return this.push({ code: cls | code | Source.X, dst, src: src.reg, off, imm: 0 });
     return this.push({ code: cls | code | Source.K, dst, src: 0, off, imm: imm32(src, this.insns.length) });
   }
@@ -209,15 +168,15 @@ export class ProgramBuilder {
 
   /** Atomic operation on `*(uN *)(dst + off)` with `src` (32 or 64 bits). */
   atomic(op: AtomicName, width: 32 | 64, dst: Reg, off: number, src: Reg): this {
-    return this.push({ code: Class.STX | Mode.ATOMIC | SIZE[width], dst, src, off, imm: ATOMIC[op] });
+    return this.push({ code: Class.STX | Mode.ATOMIC | SIZE[width], dst, src, off, imm: atomicImm(op) });
   }
 
   /** Conditional jump to a label, comparing 64-bit (or with `is32`, 32-bit) values. */
   jump(cond: CondName, dst: Reg, src: Operand, label: string, is32 = false): this {
     const cls = is32 ? Class.JMP32 : Class.JMP;
     this.jumps.push({ index: this.insns.length, label, wide: false });
-    if (isReg(src)) return this.push({ code: cls | COND[cond] | Source.X, dst, src: src.reg, off: 0, imm: 0 });
-    return this.push({ code: cls | COND[cond] | Source.K, dst, src: 0, off: 0, imm: imm32(src, this.insns.length) });
+    if (isReg(src)) return this.push({ code: cls | JUMP_OPS[cond] | Source.X, dst, src: src.reg, off: 0, imm: 0 });
+    return this.push({ code: cls | JUMP_OPS[cond] | Source.K, dst, src: 0, off: 0, imm: imm32(src, this.insns.length) });
   }
 
   /** Unconditional jump to a label (`goto`; `gotol`, whose range is 32 bits, when `wide`). */

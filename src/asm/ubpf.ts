@@ -17,6 +17,7 @@ import { ParseError } from '../errors.js';
 import { encode } from './codec.js';
 import { type Instruction, splitImm64 } from './instruction.js';
 import { AluOp, AtomicOp, CallSrc, Class, JmpOp, LD_IMM64, Mode, PseudoSrc, Size, Source } from './opcodes.js';
+import { ALU_OPS, ATOMIC_OPS, JUMP_OPS } from './op-names.js';
 
 const LANG = 'ubpf-asm';
 const TEST_LANG = 'ubpf-test';
@@ -44,46 +45,6 @@ interface Fixup {
 
 const SIZE_SUFFIX: Record<string, number> = { b: Size.B, h: Size.H, w: Size.W, dw: Size.DW };
 const SIZE_NAME: Record<number, string> = { [Size.B]: 'b', [Size.H]: 'h', [Size.W]: 'w', [Size.DW]: 'dw' };
-
-const ALU_OPS: Record<string, { op: number; off: number }> = {
-  add: { op: AluOp.ADD, off: 0 },
-  sub: { op: AluOp.SUB, off: 0 },
-  mul: { op: AluOp.MUL, off: 0 },
-  div: { op: AluOp.DIV, off: 0 },
-  sdiv: { op: AluOp.DIV, off: 1 },
-  or: { op: AluOp.OR, off: 0 },
-  and: { op: AluOp.AND, off: 0 },
-  lsh: { op: AluOp.LSH, off: 0 },
-  rsh: { op: AluOp.RSH, off: 0 },
-  mod: { op: AluOp.MOD, off: 0 },
-  smod: { op: AluOp.MOD, off: 1 },
-  xor: { op: AluOp.XOR, off: 0 },
-  mov: { op: AluOp.MOV, off: 0 },
-  arsh: { op: AluOp.ARSH, off: 0 },
-};
-
-const JMP_OPS: Record<string, number> = {
-  jeq: JmpOp.JEQ,
-  jgt: JmpOp.JGT,
-  jge: JmpOp.JGE,
-  jset: JmpOp.JSET,
-  jne: JmpOp.JNE,
-  jsgt: JmpOp.JSGT,
-  jsge: JmpOp.JSGE,
-  jlt: JmpOp.JLT,
-  jle: JmpOp.JLE,
-  jslt: JmpOp.JSLT,
-  jsle: JmpOp.JSLE,
-};
-
-const ATOMIC_OPS: Record<string, number> = {
-  add: AtomicOp.ADD,
-  or: AtomicOp.OR,
-  and: AtomicOp.AND,
-  xor: AtomicOp.XOR,
-  xchg: AtomicOp.XCHG,
-  cmpxchg: AtomicOp.CMPXCHG,
-};
 
 const INT_RE = /^([+-]?)(0x[0-9a-f]+|[0-9]+)$/i;
 const LABEL_RE = /^[A-Za-z_.$][\w.$]*$/;
@@ -322,10 +283,10 @@ function assembleOne(p: LineParser, mn: Token, ops: Token[], sink: LabelSink): I
     setTarget(p, i, code === (Class.JMP32 | JmpOp.JA) ? 'imm' : 'off', ops[0]!, sink);
     return i;
   }
-  if ((r = /^(j[a-z]+?)(32)?$/.exec(m)) && JMP_OPS[r[1]!] !== undefined) {
+  if ((r = /^(j[a-z]+?)(32)?$/.exec(m)) && (JUMP_OPS as Record<string, number>)[r[1]!] !== undefined) {
     count(p, mn, ops, 3);
     const cls = r[2] ? Class.JMP32 : Class.JMP;
-    const i = insn(cls | JMP_OPS[r[1]!]!, p.register(ops[0]!));
+    const i = insn(cls | (JUMP_OPS as Record<string, number>)[r[1]!]!, p.register(ops[0]!));
     if (p.isRegister(ops[1]!)) {
       i.code |= Source.X;
       i.src = p.register(ops[1]!);
@@ -369,7 +330,7 @@ function assembleOne(p: LineParser, mn: Token, ops: Token[], sink: LabelSink): I
     if (rest.length !== 3) p.fail(mn.column, `invalid number of operands for lock: expected 'lock [fetch] op [%rD+off], %rS'`);
     const opTok = rest[0]!;
     const om = /^([a-z]+?)(32|64)?$/.exec(opTok.text);
-    const base = om ? ATOMIC_OPS[om[1]!] : undefined;
+    const base = om ? (ATOMIC_OPS as Record<string, number>)[om[1]!] : undefined;
     if (!om || base === undefined) p.fail(opTok.column, `invalid atomic operation '${opTok.text}'`);
     if (fetch && (base === AtomicOp.XCHG || base === AtomicOp.CMPXCHG)) {
       p.fail(opTok.column, `${om[1]} always fetches; drop 'fetch'`);
@@ -453,9 +414,9 @@ function assembleOne(p: LineParser, mn: Token, ops: Token[], sink: LabelSink): I
     count(p, mn, ops, 3);
     return insn(Class.ALU64 | AluOp.MOV | Source.X, p.register(ops[0]!), p.register(ops[1]!), 1, p.imm32(ops[2]!));
   }
-  if ((r = /^([a-z]+?)(32|64)?$/.exec(m)) && ALU_OPS[r[1]!] !== undefined) {
+  if ((r = /^([a-z]+?)(32|64)?$/.exec(m)) && (ALU_OPS as Record<string, { op: number; off: number }>)[r[1]!] !== undefined) {
     count(p, mn, ops, 2);
-    const { op, off } = ALU_OPS[r[1]!]!;
+    const { op, off } = (ALU_OPS as Record<string, { op: number; off: number }>)[r[1]!]!;
     const cls = r[2] === '32' ? Class.ALU : Class.ALU64;
     const i = insn(cls | op, p.register(ops[0]!), 0, off);
     if (p.isRegister(ops[1]!)) {
@@ -549,7 +510,7 @@ export function formatUbpf(i: Instruction): string {
         if (i.src === CallSrc.KFUNC) return `call runtime ${i.imm}`;
         return `call ${i.imm}`;
       }
-      const name = Object.entries(JMP_OPS).find(([, v]) => v === op)?.[0];
+      const name = Object.entries(JUMP_OPS).find(([, v]) => v === op)?.[0];
       if (!name) return raw();
       return `${name}${sfx} ${reg(i.dst)}, ${x ? reg(i.src) : String(i.imm)}, ${rel(i.off)}`;
     }

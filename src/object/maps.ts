@@ -196,8 +196,18 @@ export function isDataSection(s: ElfSection): boolean {
   return /^\.(data|rodata|bss)(\..+)?$/.test(s.name) && !s.name.startsWith('.rodata.str') && !s.name.startsWith('.rodata.cst');
 }
 
+/**
+ * Largest data section accepted: far above what the kernel allows for a map value (4 MiB,
+ * KMALLOC_MAX_SIZE), so the kernel reports real cases, while a corrupt size cannot make the
+ * reader allocate gigabytes.
+ */
+const MAX_DATA_SECTION = 64 << 20;
+
 /** The array map of one global data section, with its variables. */
 export function readDataMap(file: ElfFile, section: ElfSection, btf: Btf | undefined): MapSpec {
+  if (section.size > MAX_DATA_SECTION) {
+    throw new FormatError(FORMAT, section.offset, `section ${section.name} is ${section.size} bytes, more than any map value can hold`);
+  }
   const spec = emptyMap(section.name, section.name);
   spec.type = 'ARRAY';
   spec.keySize = 4;

@@ -533,21 +533,3 @@ export const PerfRecordType = {
   MAX: 22,
 } as const;
 export type PerfRecordType = (typeof PerfRecordType)[keyof typeof PerfRecordType];
-
-/** enum bpf_core_relo_kind (values from the running kernel). */
-export const CoreReloKindId = {
-  FIELD_BYTE_OFFSET: 0,
-  FIELD_BYTE_SIZE: 1,
-  FIELD_EXISTS: 2,
-  FIELD_SIGNED: 3,
-  FIELD_LSHIFT_U64: 4,
-  FIELD_RSHIFT_U64: 5,
-  TYPE_ID_LOCAL: 6,
-  TYPE_ID_TARGET: 7,
-  TYPE_EXISTS: 8,
-  TYPE_SIZE: 9,
-  ENUMVAL_EXISTS: 10,
-  ENUMVAL_VALUE: 11,
-  TYPE_MATCHES: 12,
-} as const;
-export type CoreReloKindId = (typeof CoreReloKindId)[keyof typeof CoreReloKindId];

@@ -1,10 +1,10 @@
 /**
  * Models of kernel helper functions, keyed by their ids from include/uapi/linux/bpf.h (see
- * helper-ids.ts). They return what the kernel's helpers return, negative errnos included,
+ * src/uapi/enums.ts). They return what the kernel's helpers return, negative errnos included,
  * and reach memory only through the VM's bounds-checked address space.
  */
 import { VmError, VmErrorKind } from './errors.js';
-import { HelperId } from './helper-ids.js';
+import { FuncId } from '../uapi/enums.js';
 import { ArrayMap } from './maps/array.js';
 import { HashMap } from './maps/hash.js';
 import { RingBuffer } from './maps/ringbuf.js';
@@ -159,38 +159,38 @@ const now = (vm: HelperHost): bigint => (vm.env.clock ?? process.hrtime.bigint)(
  */
 export function standardHelpers(): Map<number, Helper<HelperHost>> {
   const h = new Map<number, Helper<HelperHost>>();
-  h.set(HelperId.map_lookup_elem, (vm, mapPtr, keyPtr) => {
+  h.set(FuncId.map_lookup_elem, (vm, mapPtr, keyPtr) => {
     const map = vm.mapAt(mapPtr);
     const value = map.lookup(vm.memory.read(keyPtr, map.keySize), vm.cpu);
     return value ? mapValueAddress(vm, map, value) : 0n;
   });
-  h.set(HelperId.map_update_elem, (vm, mapPtr, keyPtr, valuePtr, flags) => {
+  h.set(FuncId.map_update_elem, (vm, mapPtr, keyPtr, valuePtr, flags) => {
     const map = vm.mapAt(mapPtr);
     const key = vm.memory.read(keyPtr, map.keySize);
     const value = vm.memory.read(valuePtr, map.valueSize);
     const f = flags32(flags);
     return f < 0 ? neg(Errno.EINVAL) : BigInt(map.update(key, value, f, vm.cpu));
   });
-  h.set(HelperId.map_delete_elem, (vm, mapPtr, keyPtr) => {
+  h.set(FuncId.map_delete_elem, (vm, mapPtr, keyPtr) => {
     const map = vm.mapAt(mapPtr);
     return BigInt(map.delete(vm.memory.read(keyPtr, map.keySize)));
   });
-  h.set(HelperId.map_lookup_percpu_elem, (vm, mapPtr, keyPtr, cpu) => {
+  h.set(FuncId.map_lookup_percpu_elem, (vm, mapPtr, keyPtr, cpu) => {
     const map = vm.mapAt(mapPtr);
     if (!(map instanceof HashMap || map instanceof ArrayMap) || !map.perCpu) return 0n;
     if (cpu >= BigInt(map.slots)) return 0n;
     const value = map.lookup(vm.memory.read(keyPtr, map.keySize), Number(cpu));
     return value ? mapValueAddress(vm, map, value) : 0n;
   });
-  h.set(HelperId.map_push_elem, (vm, mapPtr, valuePtr, flags) => {
+  h.set(FuncId.map_push_elem, (vm, mapPtr, valuePtr, flags) => {
     const map = vm.mapAt(mapPtr);
     if (!map.push) return neg(Errno.EINVAL);
     const f = flags32(flags);
     return f < 0 ? neg(Errno.EINVAL) : BigInt(map.push(vm.memory.read(valuePtr, map.valueSize), f));
   });
   for (const [id, take] of [
-    [HelperId.map_pop_elem, true],
-    [HelperId.map_peek_elem, false],
+    [FuncId.map_pop_elem, true],
+    [FuncId.map_peek_elem, false],
   ] as const) {
     h.set(id, (vm, mapPtr, valuePtr) => {
       const map = vm.mapAt(mapPtr);
@@ -202,10 +202,10 @@ export function standardHelpers(): Map<number, Helper<HelperHost>> {
       return 0n;
     });
   }
-  for (const id of [HelperId.ktime_get_ns, HelperId.ktime_get_boot_ns, HelperId.ktime_get_coarse_ns, HelperId.ktime_get_tai_ns]) {
+  for (const id of [FuncId.ktime_get_ns, FuncId.ktime_get_boot_ns, FuncId.ktime_get_coarse_ns, FuncId.ktime_get_tai_ns]) {
     h.set(id, (vm) => now(vm));
   }
-  h.set(HelperId.trace_printk, (vm, fmtPtr, fmtSize, a1, a2, a3) => {
+  h.set(FuncId.trace_printk, (vm, fmtPtr, fmtSize, a1, a2, a3) => {
     const size = Number(fmtSize);
     const raw = vm.memory.read(fmtPtr, size);
     const nul = raw.indexOf(0);
@@ -219,12 +219,12 @@ export function standardHelpers(): Map<number, Helper<HelperHost>> {
     vm.env.onTrace?.(message);
     return BigInt(message.length);
   });
-  h.set(HelperId.get_prandom_u32, (vm) => BigInt(vm.random()));
-  h.set(HelperId.get_smp_processor_id, (vm) => BigInt(vm.cpu));
-  h.set(HelperId.get_numa_node_id, () => 0n);
-  h.set(HelperId.get_current_pid_tgid, (vm) => (BigInt((vm.env.tgid ?? 1) >>> 0) << 32n) | BigInt((vm.env.pid ?? 1) >>> 0));
-  h.set(HelperId.get_current_uid_gid, (vm) => (BigInt((vm.env.gid ?? 0) >>> 0) << 32n) | BigInt((vm.env.uid ?? 0) >>> 0));
-  h.set(HelperId.get_current_comm, (vm, buf, size) => {
+  h.set(FuncId.get_prandom_u32, (vm) => BigInt(vm.random()));
+  h.set(FuncId.get_smp_processor_id, (vm) => BigInt(vm.cpu));
+  h.set(FuncId.get_numa_node_id, () => 0n);
+  h.set(FuncId.get_current_pid_tgid, (vm) => (BigInt((vm.env.tgid ?? 1) >>> 0) << 32n) | BigInt((vm.env.pid ?? 1) >>> 0));
+  h.set(FuncId.get_current_uid_gid, (vm) => (BigInt((vm.env.gid ?? 0) >>> 0) << 32n) | BigInt((vm.env.uid ?? 0) >>> 0));
+  h.set(FuncId.get_current_comm, (vm, buf, size) => {
     const n = Number(size);
     const out = vm.memory.slice(buf, n, true);
     const comm = new TextEncoder().encode(vm.env.comm ?? 'tsbpf').subarray(0, 15);
@@ -232,17 +232,17 @@ export function standardHelpers(): Map<number, Helper<HelperHost>> {
     if (n > 0) out.set(comm.subarray(0, n - 1));
     return 0n;
   });
-  h.set(HelperId.probe_read, probeRead('any'));
-  h.set(HelperId.probe_read_kernel, probeRead('kernel'));
-  h.set(HelperId.probe_read_user, probeRead('user'));
-  h.set(HelperId.probe_read_str, probeReadStr('any'));
-  h.set(HelperId.probe_read_kernel_str, probeReadStr('kernel'));
-  h.set(HelperId.probe_read_user_str, probeReadStr('user'));
-  h.set(HelperId.ringbuf_output, (vm, rbPtr, data, size, flags) => {
+  h.set(FuncId.probe_read, probeRead('any'));
+  h.set(FuncId.probe_read_kernel, probeRead('kernel'));
+  h.set(FuncId.probe_read_user, probeRead('user'));
+  h.set(FuncId.probe_read_str, probeReadStr('any'));
+  h.set(FuncId.probe_read_kernel_str, probeReadStr('kernel'));
+  h.set(FuncId.probe_read_user_str, probeReadStr('user'));
+  h.set(FuncId.ringbuf_output, (vm, rbPtr, data, size, flags) => {
     const rb = ringbufOf(vm, rbPtr);
     return BigInt(rb.output(vm.memory.read(data, Number(size)), flags32(flags)));
   });
-  h.set(HelperId.ringbuf_reserve, (vm, rbPtr, size, flags) => {
+  h.set(FuncId.ringbuf_reserve, (vm, rbPtr, size, flags) => {
     const rb = ringbufOf(vm, rbPtr);
     if (flags !== 0n || size > 0xffffffffn) return 0n;
     const rec = rb.reserve(Number(size));
@@ -251,9 +251,9 @@ export function standardHelpers(): Map<number, Helper<HelperHost>> {
     region.owner = rb;
     return region.base;
   });
-  h.set(HelperId.ringbuf_submit, ringbufCommit(false));
-  h.set(HelperId.ringbuf_discard, ringbufCommit(true));
-  h.set(HelperId.ringbuf_query, (vm, rbPtr, flags) => ringbufOf(vm, rbPtr).query(flags32(flags)));
+  h.set(FuncId.ringbuf_submit, ringbufCommit(false));
+  h.set(FuncId.ringbuf_discard, ringbufCommit(true));
+  h.set(FuncId.ringbuf_query, (vm, rbPtr, flags) => ringbufOf(vm, rbPtr).query(flags32(flags)));
   return h;
 }
 

@@ -16,7 +16,6 @@ export {
   type HelperHost,
   type ProbeRegion,
 } from './helpers.js';
-export { HelperId, helperName } from './helper-ids.js';
 export { formatPrintk } from './printk.js';
 export * from './maps/index.js';
 export { generate as generateJs } from './jit.js';

@@ -7,28 +7,8 @@
  */
 import { TsbpfError } from '../../errors.js';
 
-/** `enum bpf_map_type` (include/uapi/linux/bpf.h): the types modelled here and a few others. */
-export const MapType = {
-  UNSPEC: 0,
-  HASH: 1,
-  ARRAY: 2,
-  PROG_ARRAY: 3,
-  PERF_EVENT_ARRAY: 4,
-  PERCPU_HASH: 5,
-  PERCPU_ARRAY: 6,
-  STACK_TRACE: 7,
-  CGROUP_ARRAY: 8,
-  LRU_HASH: 9,
-  LRU_PERCPU_HASH: 10,
-  LPM_TRIE: 11,
-  ARRAY_OF_MAPS: 12,
-  HASH_OF_MAPS: 13,
-  QUEUE: 22,
-  STACK: 23,
-  RINGBUF: 27,
-  BLOOM_FILTER: 30,
-} as const;
-export type MapType = (typeof MapType)[keyof typeof MapType];
+/** Map types, `enum bpf_map_type`, as the running kernel's BTF names them. */
+export { MapType } from '../../uapi/enums.js';
 
 /** Flags of map_update_elem and map_push_elem (include/uapi/linux/bpf.h, `BPF_ANY` ...). */
 export const UpdateFlags = {
