@@ -7,7 +7,9 @@ export interface CodecOptions {
   littleEndian?: boolean;
   /**
    * Reject instructions with unknown opcodes, bad registers or non-zero reserved fields
-   * (default true). With false, decoding only fails on truncation, as a disassembler needs.
+   * (default true). With false, decoding only fails on truncation, as a disassembler needs;
+   * the reserved fields of ld_imm64's second slot are then dropped, so only strict decoding
+   * round-trips every input exactly.
    */
   strict?: boolean;
 }

@@ -33,3 +33,33 @@ test('truncated ld_imm64 and ragged lengths are typed errors', () => {
   assert.throws(() => decode(hex('18 01 00 00 00 00 00 00')), FormatError);
   assert.throws(() => decode(hex('95 00 00')), FormatError);
 });
+
+test('random and mutated bytecode only ever gives FormatErrors, and what decodes strictly re-encodes exactly', async () => {
+  const fc = (await import('fast-check')).default;
+  const { readFileSync } = await import('node:fs');
+  const { parseElf } = await import('../../src/elf/index.js');
+  const code = parseElf(new Uint8Array(readFileSync('testdata/objdump/maps_globals.bpf.o'))).section('tracepoint/syscalls/sys_enter_execve')!.data;
+  let decoded = 0;
+  const check = (bytes: Uint8Array, littleEndian: boolean): void => {
+    for (const strict of [true, false]) {
+      try {
+        const insns = decode(bytes, { strict, littleEndian });
+        decoded++;
+        // Lenient decoding drops the reserved fields of ld_imm64's second slot; strict keeps all.
+        if (strict) assert.deepEqual(encode(insns, { littleEndian }), bytes);
+      } catch (e) {
+        if (!(e instanceof FormatError)) throw e;
+      }
+    }
+  };
+  fc.assert(fc.property(fc.uint8Array({ maxLength: 96 }), fc.boolean(), (bytes, le) => check(bytes, le)), { numRuns: 5000 });
+  fc.assert(
+    fc.property(fc.array(fc.tuple(fc.nat(code.length - 1), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 6 }), fc.nat(code.length), (flips, cut) => {
+      const bytes = code.slice(0, Math.max(cut, 8));
+      for (const [at, v] of flips) if (at < bytes.length) bytes[at] = v;
+      check(bytes, true);
+    }),
+    { numRuns: 5000 },
+  );
+  assert.ok(decoded > 2000, `only ${decoded} inputs decoded`);
+});
