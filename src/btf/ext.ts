@@ -64,6 +64,9 @@ export interface LineInfo {
   line: number;
   /** Column (line_col & 0x3ff). */
   column: number;
+  /** String offsets of the file name and line text in .BTF, as stored (set when parsed). */
+  fileNameOff?: number;
+  lineOff?: number;
 }
 
 /** struct bpf_core_relo with its access string decoded. */
@@ -152,7 +155,9 @@ export function parseBtfExt(bytes: Uint8Array, btf: Btf): BtfExt {
   }), (s) => (recordSizes.funcInfo = s));
   const lineInfo = readInfo(r, hdrLen + header.lineInfoOff, header.lineInfoLen, 'line_info', EXT_MIN_RECORD.lineInfo, str, (p) => {
     const lineCol = r.u32(p + 12);
-    return { insnOff: r.u32(p), fileName: str(r.u32(p + 4), p + 4), lineText: str(r.u32(p + 8), p + 8), line: lineCol >>> 10, column: lineCol & 0x3ff };
+    const fileNameOff = r.u32(p + 4);
+    const lineOff = r.u32(p + 8);
+    return { insnOff: r.u32(p), fileName: str(fileNameOff, p + 4), lineText: str(lineOff, p + 8), line: lineCol >>> 10, column: lineCol & 0x3ff, fileNameOff, lineOff };
   }, (s) => (recordSizes.lineInfo = s));
   const coreRelos = readInfo(r, hdrLen + header.coreReloOff, header.coreReloLen, 'core_relo', EXT_MIN_RECORD.coreRelo, str, (p) => {
     const accessStr = str(r.u32(p + 8), p + 8);

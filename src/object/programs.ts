@@ -236,7 +236,7 @@ function collectExt(
   }
   for (const l of ext.lineInfo.get(name) ?? []) {
     const index = inFn(l.insnOff);
-    if (index !== undefined) lineInfos.push({ index, fileName: l.fileName, lineText: l.lineText, line: l.line, column: l.column });
+    if (index !== undefined) lineInfos.push({ index, fileName: l.fileName, lineText: l.lineText, line: l.line, column: l.column, fileNameOff: l.fileNameOff ?? 0, lineOff: l.lineOff ?? 0 });
   }
   for (const relo of ext.coreRelos.get(name) ?? []) {
     const index = inFn(relo.insnOff);

@@ -29,6 +29,9 @@ export interface ProgramLineInfo {
   lineText: string;
   line: number;
   column: number;
+  /** String offsets in the object's .BTF, for the kernel's bpf_line_info. */
+  fileNameOff: number;
+  lineOff: number;
 }
 
 /** One program: an entry function with the subprograms it calls appended, as libbpf links it. */

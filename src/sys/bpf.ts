@@ -71,8 +71,8 @@ export interface BpfResult<C extends KnownCommand> {
 
 /** Options of {@link bpf}. */
 export interface BpfOptions {
-  /** errnos returned as a negative `ret` instead of thrown (ENOENT for lookups, ...). */
-  allow?: readonly number[];
+  /** errnos returned as a negative `ret` instead of thrown (ENOENT for lookups, ...), or 'all'. */
+  allow?: readonly number[] | 'all';
   /** What is being worked on, for error messages ("map 'counts'"). */
   subject?: string;
   /** Replacements for the explain mode's rendering of fields ("insns=[12 instructions]"). */
@@ -107,6 +107,6 @@ export function bpfAttr<C extends KnownCommand>(cmd: C, attr: Struct<AttrFields<
   let ret = sys.bpf(code, attr.bytes);
   for (let i = 0; ret === -Errno.EAGAIN && cmd === 'PROG_LOAD' && i < RETRIES_ON_EAGAIN; i++) ret = sys.bpf(code, attr.bytes);
   if (explaining()) explainLine(`bpf(BPF_${cmd}, ${describeStruct(attr, options.hints)}, ${attr.bytes.byteLength})${describeResult(ret)}`);
-  if (ret < 0 && !options.allow?.includes(-ret)) throw syscallError(`BPF_${cmd}`, -ret, options.subject);
+  if (ret < 0 && options.allow !== 'all' && !options.allow?.includes(-ret)) throw syscallError(`BPF_${cmd}`, -ret, options.subject);
   return { ret, attr };
 }

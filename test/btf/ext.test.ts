@@ -79,7 +79,10 @@ test('BtfExtBuilder round-trips, in both byte orders', () => {
     const btf = parseBtf(b.finish({ littleEndian }));
     const ext = parseBtfExt(extBytes, btf);
     assert.deepEqual(ext.funcInfo, new Map([['xdp', [{ insnOff: 0, typeId: fn }]], ['.text', [{ insnOff: 16, typeId: fn }]]]));
-    assert.deepEqual(ext.lineInfo.get('xdp')![1], { insnOff: 8, fileName: 'prog.c', lineText: '\treturn s->b;', line: 4, column: 12 });
+    const { fileNameOff, lineOff, ...line } = ext.lineInfo.get('xdp')![1]!;
+    assert.deepEqual(line, { insnOff: 8, fileName: 'prog.c', lineText: '\treturn s->b;', line: 4, column: 12 });
+    assert.equal(btf.str(fileNameOff!), 'prog.c');
+    assert.equal(btf.str(lineOff!), '\treturn s->b;');
     assert.deepEqual(ext.coreRelos.get('xdp')!.map((r) => r.accessStr), ['0:1', '0']);
   }
 });
