@@ -22,3 +22,4 @@ export { writeC, formatC, cTypeName, type CDumpOptions } from './format-c.js';
 export { formatTs, type TsDumpOptions } from './format-ts.js';
 export { findTypes } from './query.js';
 export type { ChunkSink } from './out.js';
+export { applyCoreRelocations, CoreRelocationError, type CoreRelocationResult } from './core/index.js';

@@ -14,6 +14,10 @@ const SUBCOMMANDS: Record<string, () => Promise<Registrar>> = {
   objdump: () => import('./objdump.js'),
   btf: () => import('./btf.js'),
   vm: () => import('./vm.js'),
+  link: () => import('./link.js'),
+  prog: () => import('./prog.js'),
+  feature: () => import('./feature.js'),
+  map: () => import('./map.js'),
 };
 
 const program = new Command('tsbpf')

@@ -4,12 +4,16 @@
  * with the verifier's own words, the failing instruction and, when line info was given, the
  * source line.
  */
-import { encode } from '../asm/codec.js';
+import { decode, encode } from '../asm/codec.js';
 import type { Instruction } from '../asm/instruction.js';
 import { NotSupportedError, TsbpfError } from '../errors.js';
-import { bpfAttr, Errno, Fd, newAttr, PermissionError, syscallError } from '../sys/index.js';
+import type { ProgramSpec } from '../object/index.js';
+import { bpfAttr, Errno, Fd, HOST_LE, newAttr, PermissionError, syscallError } from '../sys/index.js';
 import { AttachType, ProgType } from '../uapi/enums.js';
 import { STRUCTS } from '../uapi/layouts.js';
+import { openPinnedFd, pinFd, unpinPath } from './pin.js';
+import { programDebugInfo, programFdById, programIds, programInfo, programXlatedBytes, type ProgramInfo, type XlatedDebugInfo } from './prog-info.js';
+import { testRun, type TestRunOptions, type TestRunResult } from './test-run.js';
 
 /** A program type name as in `enum bpf_prog_type` without its prefix ('TRACEPOINT', 'XDP', ...). */
 export type ProgTypeName = keyof typeof ProgType;
@@ -116,6 +120,13 @@ const MAX_LOG = 64 * 1024 * 1024;
 
 /** A BPF program in the kernel. */
 export class Program implements Disposable {
+  /**
+   * The spec the program was loaded from, when a Collection loaded it: its section, attach
+   * target (`spec.attachTo`) and how it auto-attaches (`spec.sectionDef?.autoAttach`).
+   */
+  spec: ProgramSpec | undefined;
+  private pinned: string | undefined;
+
   protected constructor(
     readonly fd: Fd,
     readonly name: string,
@@ -195,6 +206,112 @@ export class Program implements Disposable {
   /** Wraps an fd the caller owns from now on (from a pin or an id). */
   static fromFd(fd: Fd, name: string, type: ProgTypeName, attachType?: AttachTypeName): Program {
     return new Program(fd, name, type, attachType, []);
+  }
+
+  /** Wraps an fd of unknown origin, reading its name and type from the kernel (closes it on failure). */
+  private static adopt(fd: Fd): Program {
+    let info: ProgramInfo;
+    try {
+      info = programInfo(fd.value);
+    } catch (err) {
+      fd.close();
+      throw err;
+    }
+    if (!(info.type in ProgType)) {
+      fd.close();
+      throw new NotSupportedError(`program type ${info.typeId}`, `program '${info.name}' (id ${info.id}) has a type newer than tsbpf's tables`);
+    }
+    return Program.fromFd(fd, info.name, info.type as ProgTypeName);
+  }
+
+  /**
+   * Opens a loaded program by id (BPF_PROG_GET_FD_BY_ID, 4.13+), as `bpftool prog` lists them.
+   *
+   * @example
+   * for (const id of Program.ids()) { using p = Program.fromId(id); console.log(p.name); }
+   */
+  static fromId(id: number): Program {
+    return Program.adopt(programFdById(id));
+  }
+
+  /** Ids of all programs loaded in the kernel (BPF_PROG_GET_NEXT_ID, 4.13+). */
+  static ids(): number[] {
+    return programIds();
+  }
+
+  /**
+   * Opens a pinned program (BPF_OBJ_GET).
+   *
+   * @example
+   * using p = Program.fromPin('/sys/fs/bpf/myapp/on_exec');
+   */
+  static fromPin(path: string): Program {
+    const p = Program.adopt(openPinnedFd(path));
+    p.pinned = path;
+    return p;
+  }
+
+  /**
+   * Pins the program at `path` on bpffs (BPF_OBJ_PIN), where it stays loaded after this
+   * process exits until the pin is removed ({@link unpin}).
+   *
+   * @example
+   * prog.pin('/sys/fs/bpf/myapp/on_exec');
+   */
+  pin(path: string): void {
+    this.pinned = pinFd(this.fd.value, path, `program '${this.name}'`);
+  }
+
+  /** Removes the pin made by {@link pin} (or opened by {@link fromPin}); false if it was gone. */
+  unpin(): boolean {
+    if (!this.pinned) return false;
+    const removed = unpinPath(this.pinned);
+    this.pinned = undefined;
+    return removed;
+  }
+
+  /** Where this program was pinned by {@link pin}, if it was. */
+  get pinnedPath(): string | undefined {
+    return this.pinned;
+  }
+
+  /**
+   * Runs the program once on the given input without attaching it (BPF_PROG_TEST_RUN, 4.12+;
+   * XDP, skb, flow dissector, raw tracepoint, syscall and fentry/fexit programs). Throws
+   * NotSupportedError for program types the kernel cannot test-run.
+   *
+   * @example
+   * prog.testRun({ data: new Uint8Array(64) }).retval; // 2 (XDP_PASS)
+   */
+  testRun(options: TestRunOptions = {}): TestRunResult {
+    return testRun(this.fd.value, options, `program '${this.name}'`);
+  }
+
+  /**
+   * What the kernel says about the program (bpf_prog_info): id, tag, map ids, sizes, and run
+   * time/count while statistics are enabled.
+   *
+   * @example
+   * prog.info().mapIds;
+   */
+  info(): ProgramInfo {
+    return programInfo(this.fd.value, `program '${this.name}'`);
+  }
+
+  /**
+   * The instructions as the kernel runs them before JIT (the verifier's rewrites applied, map
+   * fds replaced by map ids), decoded; print them with `formatInstruction`.
+   *
+   * @example
+   * prog.xlated().map((i) => formatInstruction(i, { llvm: 19 }));
+   */
+  xlated(): Instruction[] {
+    return decode(programXlatedBytes(this.fd.value, `program '${this.name}'`), { littleEndian: HOST_LE, strict: false });
+  }
+
+  /** The program's BTF and func/line info against {@link xlated}, when loaded with BTF. */
+  debugInfo(): XlatedDebugInfo | undefined {
+    return programDebugInfo(this.fd.value, `program '${this.name}'`);
   }
 
   /** Closes the program's fd; links and prog arrays that hold it keep it loaded. */

@@ -2,3 +2,4 @@
 export * from './spec.js';
 export { readObject } from './reader.js';
 export { matchSection, SECTION_DEFS, type SectionDef, type SectionMatch, type AttachKind } from './sections.js';
+export { writeObject, ObjectWriteError, type ObjectWriteProblem, type WriteObjectOptions } from './writer.js';

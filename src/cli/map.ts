@@ -1,0 +1,212 @@
+/**
+ * `tsbpf map list | show ID | dump ID`: the maps in the kernel, as `bpftool map` shows them.
+ * Tables for people by default, `--json` for programs. `dump` decodes entries with the map's
+ * own BTF when it was created with one (read back from the kernel), else prints hex bytes.
+ */
+import { readFileSync } from 'node:fs';
+import { endianness } from 'node:os';
+import type { Command } from 'commander';
+import { TsbpfError } from '../errors.js';
+import type { BtfValue } from '../kernel/codec-btf.js';
+import type { MapInfo } from '../kernel/map-info.js';
+
+/** JSON text where bigints are written as plain numbers (u64 counters, addresses), like bpftool. */
+export function toJson(value: unknown, indent = 2): string {
+  const marks: string[] = [];
+  const text = JSON.stringify(
+    value,
+    (_k, v: unknown) => {
+      if (typeof v === 'bigint') {
+        marks.push(v.toString());
+        return `\u0000big${marks.length - 1}\u0000`;
+      }
+      if (v instanceof Uint8Array) return Array.from(v, (b) => `0x${b.toString(16).padStart(2, '0')}`);
+      return v;
+    },
+    indent,
+  );
+  return text.replace(/"\\u0000big(\d+)\\u0000"/g, (_m, i: string) => marks[Number(i)]!);
+}
+
+/** A value on one line: {pid: 1, comm: "bash"}, [1, 2], 123, "text", 01 02 03. */
+export function formatValue(v: BtfValue | undefined): string {
+  if (v === undefined) return '';
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (typeof v === 'bigint' || typeof v === 'number' || typeof v === 'boolean') return String(v);
+  if (v instanceof Uint8Array) return hex(v);
+  if (Array.isArray(v)) return `[${v.map(formatValue).join(', ')}]`;
+  return `{${Object.entries(v)
+    .map(([k, x]) => `${k}: ${formatValue(x)}`)
+    .join(', ')}}`;
+}
+
+const hex = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join(' ');
+
+/** Left-aligned columns separated by two spaces. */
+export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
+  return [line(header), ...rows.map(line)].join('\n') + '\n';
+}
+
+/** bpftool's name for a map type: 'percpu_hash' for PERCPU_HASH. */
+const typeName = (info: MapInfo): string => info.type?.toLowerCase() ?? `type ${info.typeId}`;
+
+/** Fields /proc/self/fdinfo adds to bpf_map_info: memlock and frozen. */
+function fdinfo(fd: number): { memlock?: number; frozen?: boolean } {
+  try {
+    const text = readFileSync(`/proc/self/fdinfo/${fd}`, 'latin1');
+    const memlock = /^memlock:\s*(\d+)/m.exec(text)?.[1];
+    const frozen = /^frozen:\s*(\d+)/m.exec(text)?.[1];
+    return { memlock: memlock === undefined ? undefined : Number(memlock), frozen: frozen === undefined ? undefined : frozen !== '0' };
+  } catch {
+    return {};
+  }
+}
+
+function parseId(text: string): number {
+  const id = Number(text);
+  if (!Number.isInteger(id) || id <= 0) throw new TsbpfError(`not a map id: '${text}' (ids are positive integers; see "tsbpf map list")`);
+  return id;
+}
+
+interface Row extends MapInfo {
+  memlock?: number;
+  frozen?: boolean;
+}
+
+async function infoById(id: number): Promise<Row> {
+  const { mapFdById, readMapInfo } = await import('../kernel/map-info.js');
+  using fd = mapFdById(id);
+  return { ...readMapInfo(fd.value, `map id ${id}`), ...fdinfo(fd.value) };
+}
+
+async function list(opts: { json?: boolean }): Promise<void> {
+  const { mapIds, MapNotFoundError } = await import('../kernel/map-info.js');
+  const rows: Row[] = [];
+  for (const id of mapIds()) {
+    try {
+      rows.push(await infoById(id));
+    } catch (e) {
+      if (!(e instanceof MapNotFoundError)) throw e; // freed between listing and opening
+    }
+  }
+  if (opts.json) {
+    process.stdout.write(toJson(rows) + '\n');
+    return;
+  }
+  process.stdout.write(
+    table(
+      ['ID', 'TYPE', 'NAME', 'KEY', 'VALUE', 'MAX_ENTRIES', 'FLAGS', 'BTF'],
+      rows.map((r) => [String(r.id), typeName(r), r.name, `${r.keySize}B`, `${r.valueSize}B`, String(r.maxEntries), `0x${r.flags.toString(16)}`, r.btfId ? String(r.btfId) : '-']),
+    ),
+  );
+}
+
+async function show(idText: string, opts: { json?: boolean }): Promise<void> {
+  const row = await infoById(parseId(idText));
+  if (opts.json) {
+    process.stdout.write(toJson(row) + '\n');
+    return;
+  }
+  const lines: Array<[string, string]> = [
+    ['id', String(row.id)],
+    ['type', typeName(row)],
+    ['name', row.name],
+    ['key', `${row.keySize}B`],
+    ['value', `${row.valueSize}B`],
+    ['max_entries', String(row.maxEntries)],
+    ['flags', `0x${row.flags.toString(16)}`],
+  ];
+  if (row.memlock !== undefined) lines.push(['memlock', `${row.memlock}B`]);
+  if (row.frozen !== undefined) lines.push(['frozen', row.frozen ? 'yes' : 'no']);
+  if (row.btfId) lines.push(['btf_id', `${row.btfId} (key type ${row.btfKeyTypeId}, value type ${row.btfValueTypeId})`]);
+  if (row.mapExtra) lines.push(['map_extra', `0x${row.mapExtra.toString(16)}`]);
+  if (row.ifindex) lines.push(['ifindex', String(row.ifindex)]);
+  const w = Math.max(...lines.map(([k]) => k.length));
+  process.stdout.write(lines.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n') + '\n');
+}
+
+/** Types whose entries cannot be listed without changing them or at all from user space. */
+const UNDUMPABLE: Readonly<Record<string, string>> = {
+  QUEUE: 'its values can only be read by popping them',
+  STACK: 'its values can only be read by popping them',
+  BLOOM_FILTER: 'a bloom filter can only answer whether a value may be in it',
+  RINGBUF: 'ring buffer records are read by a consumer, not looked up',
+  USER_RINGBUF: 'ring buffer records are read by a consumer, not looked up',
+  PERF_EVENT_ARRAY: 'the kernel does not let user space read its slots',
+  STRUCT_OPS: 'struct_ops maps are not dumped by tsbpf',
+};
+
+/** Labels for values that are ids of other objects. */
+const VALUE_LABEL: Readonly<Record<string, string>> = { PROG_ARRAY: 'VALUE (prog id)', ARRAY_OF_MAPS: 'VALUE (map id)', HASH_OF_MAPS: 'VALUE (map id)', STACK_TRACE: 'VALUE (addresses)' };
+
+async function dump(idText: string, opts: { json?: boolean }): Promise<void> {
+  const id = parseId(idText);
+  const { BpfMap } = await import('../kernel/map.js');
+  const { mapCodecs } = await import('../kernel/map-btf.js');
+  const { u32 } = await import('../kernel/codec.js');
+  using map = BpfMap.fromId(id);
+  const info = map.info();
+  const why = info.type ? UNDUMPABLE[info.type] : 'tsbpf does not know its type';
+  if (why) throw new TsbpfError(`map ${id} ('${info.name}', ${typeName(info)}) cannot be dumped: ${why}`);
+  const codecs = mapCodecs(info);
+  const fdValued = info.type === 'PROG_ARRAY' || info.type === 'ARRAY_OF_MAPS' || info.type === 'HASH_OF_MAPS';
+  const decodeValue = (v: Uint8Array): BtfValue =>
+    fdValued ? u32.decode(v) : info.type === 'STACK_TRACE' && !codecs.typed ? stackOf(v) : codecs.value.decode(v);
+  const entries: Array<{ key: BtfValue | undefined; value: BtfValue; rawKey: Uint8Array; rawValue: Uint8Array }> = [];
+  for (const [k, v] of map.entriesBytes()) entries.push({ key: codecs.key.decode(k), value: decodeValue(v), rawKey: k, rawValue: v });
+  if (opts.json) {
+    process.stdout.write(toJson(entries.map((e) => ({ key: e.key, value: e.value }))) + '\n');
+    return;
+  }
+  if (!codecs.typed && !fdValued && info.type !== 'STACK_TRACE') {
+    // bpftool's plain format for maps without BTF
+    const out: string[] = [];
+    for (const e of entries) {
+      if (map.perCpu) {
+        out.push(`key:\n${hex(e.rawKey)}`);
+        const stride = map.userValueSize / (e.value as BtfValue[]).length;
+        (e.value as BtfValue[]).forEach((_v, cpu) => out.push(`value (CPU ${String(cpu).padStart(2, '0')}): ${hex(e.rawValue.subarray(cpu * stride, cpu * stride + info.valueSize))}`));
+      } else {
+        out.push(`key: ${hex(e.rawKey)}  value: ${hex(e.rawValue)}`);
+      }
+    }
+    out.push(`Found ${entries.length} element${entries.length === 1 ? '' : 's'}`);
+    process.stdout.write(out.join('\n') + '\n');
+    return;
+  }
+  const valueLabel = (info.type && VALUE_LABEL[info.type]) || 'VALUE';
+  const fmt = (v: BtfValue): string => (info.type === 'STACK_TRACE' && Array.isArray(v) ? v.map((a) => `0x${(a as bigint).toString(16)}`).join(' ') : formatValue(v));
+  process.stdout.write(table(['KEY', valueLabel], entries.map((e) => [formatValue(e.key), fmt(e.value)])));
+  process.stdout.write(`Found ${entries.length} element${entries.length === 1 ? '' : 's'}\n`);
+}
+
+/** A stack trace value: u64 addresses up to the first zero. */
+function stackOf(v: Uint8Array): bigint[] {
+  const view = new DataView(v.buffer, v.byteOffset, v.byteLength);
+  const out: bigint[] = [];
+  for (let off = 0; off + 8 <= v.byteLength; off += 8) {
+    const ip = view.getBigUint64(off, endianness() === 'LE');
+    if (ip === 0n) break;
+    out.push(ip);
+  }
+  return out;
+}
+
+/** Adds `map list`, `map show` and `map dump` to the tsbpf command. */
+export function register(program: Command): void {
+  const map = program.command('map').description('inspect BPF maps in the kernel (needs root or CAP_BPF)');
+  map.command('list').description('list every map: id, type, name, key/value size, max entries, flags').option('--json', 'JSON output').action(list);
+  map.command('show').description("show one map's details").argument('<id>', 'map id (see "map list")').option('--json', 'JSON output').action(show);
+  map
+    .command('dump')
+    .description("print a map's entries, decoded with its BTF when it has one, else as hex")
+    .argument('<id>', 'map id (see "map list")')
+    .option('--json', 'JSON output')
+    .action(dump);
+}

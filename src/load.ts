@@ -1,0 +1,56 @@
+/**
+ * The one-call loader: read a BPF object file built by clang, load it into the kernel, return
+ * the live Collection. Everything it does is available step by step underneath: readObject()
+ * (src/object), Collection.load() (src/kernel).
+ */
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseElf, SHN, STB } from './elf/index.js';
+import { Collection, type CollectionOptions } from './kernel/collection.js';
+import { readObject } from './object/index.js';
+
+/** Options of {@link load}: those of Collection.load. */
+export type LoadOptions = CollectionOptions;
+
+/**
+ * Names of the undefined symbols an object declares __weak (STB_WEAK): the externs (kconfig,
+ * ksyms, kfuncs) that may be missing from the kernel.
+ *
+ * @example
+ * weakExternsOf(readFileSync('x.bpf.o')); // Set { 'CONFIG_BPF_SYSCALL', 'bpf_task_acquire' }
+ */
+export function weakExternsOf(bytes: Uint8Array): Set<string> {
+  const file = parseElf(bytes);
+  return new Set(file.symbols().filter((s) => s.shndx === SHN.UNDEF && s.bind === STB.WEAK && s.name !== '').map((s) => s.name));
+}
+
+/** 'exec' for 'exec.bpf.o': the name libbpf gives an object (its file name up to the first dot). */
+export function objectNameOf(path: string): string {
+  return basename(path).split('.')[0] ?? '';
+}
+
+/**
+ * Loads a BPF object (a path, file URL, or its bytes) into the kernel: maps created (pinned ones
+ * reused), constants set, externs resolved, programs verified. Dispose of the result (or call
+ * `close()`) to unload; `attachAll()` attaches every program whose section says where.
+ *
+ * Minimum kernel: what the object's program and map types need; 5.2+ for global variables.
+ *
+ * @example
+ * await using obj = await load('exec.bpf.o', { constants: { target_pid: 1234 } });
+ * obj.attachAll();
+ * console.log(obj.variables.seen.get());
+ */
+export async function load(object: string | URL | Uint8Array, options: LoadOptions = {}): Promise<Collection> {
+  const path = typeof object === 'string' ? object : object instanceof URL ? fileURLToPath(object) : undefined;
+  const bytes = path !== undefined ? new Uint8Array(await readFile(path)) : (object as Uint8Array);
+  const spec = readObject(bytes);
+  const weak = weakExternsOf(bytes);
+  for (const w of options.weakExterns ?? []) weak.add(w);
+  return Collection.load(spec, {
+    ...options,
+    objectName: options.objectName ?? (path !== undefined ? objectNameOf(path) : undefined),
+    weakExterns: weak,
+  });
+}
