@@ -12,7 +12,7 @@
  * events_per_cpu_s, ns_cpu_per_event, wakeups}. Consumer CPU is user + system time of the
  * consuming process (process.cpuUsage / getrusage) from the producer's start to the last record.
  *
- *   npm run bench:ringbuf [-- --n 3000000 --rounds 1 --coalesce 1 --no-pin]
+ *   npm run bench:ringbuf [-- --n 3000000 --rounds 1 --coalesce 1 --pin]
  *
  * Needs root (or CAP_BPF + CAP_PERFMON), cc and libbpf-dev.
  */
@@ -116,11 +116,14 @@ function figure(consumer: string, received: number, dropped: number, wall: numbe
   };
 }
 
-const PIN = !process.argv.includes('--no-pin');
-/** CPU for the producer; the consumers' (main) threads run on CPU 0. */
+/**
+ * --pin: the producer on CPU 1, the consumers' (main) threads on CPU 0. Steadier figures on an
+ * idle machine; on a busy one a pinned consumer is stalled by whatever else runs on its CPU.
+ */
+const PIN = process.argv.includes('--pin');
 const PRODUCER_CPU = '1';
 
-/** A paused producer (started by a byte on its stdin), on its own CPU unless --no-pin. */
+/** A paused producer (started by a byte on its stdin), on its own CPU with --pin. */
 function producer(path: string): ChildProcess {
   const argv = PIN ? ['taskset', '-c', PRODUCER_CPU, path, String(N)] : [path, String(N)];
   return spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'ignore', 'inherit'] });
@@ -164,12 +167,8 @@ async function runLibbpf(events: BpfMap, cfg: BpfMap, producerPath: string, cons
   const argv = PIN ? ['taskset', '-c', '0', consumerPath, '3'] : [consumerPath, '3'];
   const consumer = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'inherit', events.fd.value] });
   const lines = createInterface({ input: consumer.stdout! });
-  const out: string[] = [];
   const ready = new Promise<void>((resolve, reject) => {
-    lines.on('line', (line) => {
-      out.push(line);
-      if (line === 'ready') resolve();
-    });
+    lines.once('line', (line) => (line === 'ready' ? resolve() : reject(new Error(`ringbuf-consumer said '${line}'`))));
     consumer.once('exit', (code) => reject(new Error(`ringbuf-consumer exited (${code})`)));
   });
   await ready;

@@ -44,6 +44,26 @@ static int get_i64(napi_env env, napi_value v, int64_t *out) {
   return t == napi_number && napi_get_value_int64(env, v, out) == napi_ok;
 }
 
+// Bytes per element of a typed array type (looking BYTES_PER_ELEMENT up by name costs more
+// than the system call it precedes).
+static size_t element_size(napi_typedarray_type t) {
+  switch (t) {
+    case napi_int16_array:
+    case napi_uint16_array:
+      return 2;
+    case napi_int32_array:
+    case napi_uint32_array:
+    case napi_float32_array:
+      return 4;
+    case napi_float64_array:
+    case napi_bigint64_array:
+    case napi_biguint64_array:
+      return 8;
+    default:
+      return 1;
+  }
+}
+
 // The bytes behind a Buffer, TypedArray or DataView. Asking V8 for the data materialises an
 // on-heap typed array off-heap, so the pointer stays valid while JS holds the view.
 static int get_bytes(napi_env env, napi_value v, void **data, size_t *len) {
@@ -54,9 +74,7 @@ static int get_bytes(napi_env env, napi_value v, void **data, size_t *len) {
     size_t count, offset;
     napi_value ab;
     if (napi_get_typedarray_info(env, v, &type, &count, data, &ab, &offset) != napi_ok) return 0;
-    napi_value bpe;
-    uint32_t elem = 1;
-    if (napi_get_named_property(env, v, "BYTES_PER_ELEMENT", &bpe) == napi_ok) napi_get_value_uint32(env, bpe, &elem);
+    size_t elem = element_size(type);
     *len = count * elem;
     return 1;
   }

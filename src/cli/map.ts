@@ -10,22 +10,24 @@ import { TsbpfError } from '../errors.js';
 import type { BtfValue } from '../kernel/codec-btf.js';
 import type { MapInfo } from '../kernel/map-info.js';
 
-/** JSON text where bigints are written as plain numbers (u64 counters, addresses), like bpftool. */
-export function toJson(value: unknown, indent = 2): string {
-  const marks: string[] = [];
-  const text = JSON.stringify(
-    value,
-    (_k, v: unknown) => {
-      if (typeof v === 'bigint') {
-        marks.push(v.toString());
-        return `\u0000big${marks.length - 1}\u0000`;
-      }
-      if (v instanceof Uint8Array) return Array.from(v, (b) => `0x${b.toString(16).padStart(2, '0')}`);
-      return v;
-    },
-    indent,
-  );
-  return text.replace(/"\\u0000big(\d+)\\u0000"/g, (_m, i: string) => marks[Number(i)]!);
+/**
+ * JSON text where bigints are written as plain numbers (u64 counters, addresses; exact, as
+ * bpftool writes them), raw bytes as arrays of "0x.." strings like bpftool's, and arrays of
+ * plain values on one line.
+ */
+export function toJson(value: unknown, indent = ''): string {
+  if (typeof value === 'bigint') return value.toString();
+  if (value instanceof Uint8Array) return toJson(Array.from(value, (b) => `0x${b.toString(16).padStart(2, '0')}`), indent);
+  if (value === undefined || value === null || typeof value !== 'object') return JSON.stringify(value ?? null);
+  const inner = indent + '  ';
+  if (Array.isArray(value)) {
+    if (value.length === 0) return '[]';
+    if (value.every((v) => v === null || typeof v !== 'object')) return `[${value.map((v) => toJson(v)).join(', ')}]`;
+    return `[\n${value.map((v) => inner + toJson(v, inner)).join(',\n')}\n${indent}]`;
+  }
+  const entries = Object.entries(value).filter(([, v]) => v !== undefined);
+  if (entries.length === 0) return '{}';
+  return `{\n${entries.map(([k, v]) => `${inner}${JSON.stringify(k)}: ${toJson(v, inner)}`).join(',\n')}\n${indent}}`;
 }
 
 /** A value on one line: {pid: 1, comm: "bash"}, [1, 2], 123, "text", 01 02 03. */

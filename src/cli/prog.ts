@@ -38,7 +38,15 @@ interface Row extends ProgramInfo {
 
 async function infoById(id: number): Promise<Row> {
   const { programFdById, programInfo } = await import('../kernel/prog-info.js');
-  using fd = programFdById(id);
+  const { SyscallError } = await import('../sys/index.js');
+  let opened;
+  try {
+    opened = programFdById(id);
+  } catch (e) {
+    if (e instanceof SyscallError && e.code === 'ENOENT') throw new TsbpfError(`no program with id ${id} (see "tsbpf prog list")`);
+    throw e;
+  }
+  using fd = opened;
   const info = programInfo(fd.value, `program id ${id}`);
   const ml = memlock(fd.value);
   return ml === undefined ? info : { ...info, memlock: ml };
@@ -52,7 +60,8 @@ async function rows(): Promise<Row[]> {
     try {
       out.push(await infoById(id));
     } catch (e) {
-      if (!(e instanceof SyscallError && e.code === 'ENOENT')) throw e; // unloaded between listing and opening
+      // unloaded between listing and opening
+      if (!(e instanceof SyscallError && e.code === 'ENOENT') && !(e instanceof TsbpfError && /^no program with id/.test(e.message))) throw e;
     }
   }
   return out;
@@ -145,7 +154,15 @@ async function dumpXlated(idText: string, opts: { json?: boolean }): Promise<voi
   const { formatInstruction } = await import('../asm/printer.js');
   const { slotCount } = await import('../asm/instruction.js');
   const { CallSrc, LD_IMM64, PseudoSrc } = await import('../asm/opcodes.js');
-  using prog = Program.fromId(id);
+  const { SyscallError } = await import('../sys/index.js');
+  let opened;
+  try {
+    opened = Program.fromId(id);
+  } catch (e) {
+    if (e instanceof SyscallError && e.code === 'ENOENT') throw new TsbpfError(`no program with id ${id} (see "tsbpf prog list")`);
+    throw e;
+  }
+  using prog = opened;
   const insns = prog.xlated();
   if (insns.length === 0) throw new TsbpfError(`program ${id} ('${prog.name}'): the kernel shows no translated instructions (needs root, or the program is hidden)`);
   const debug = prog.debugInfo();

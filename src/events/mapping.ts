@@ -1,7 +1,7 @@
 /**
  * mmap/munmap for the readers, with typed errors. Internal to src/events.
  */
-import { Errno, syscallError, syscalls } from '../sys/index.js';
+import { Errno, errnoName, explainLine, explaining, syscallError, syscalls } from '../sys/index.js';
 
 /** mmap protections and flags (include/uapi/asm-generic/mman-common.h, mman.h). */
 export const PROT_READ = 1;
@@ -11,13 +11,20 @@ export const MAP_SHARED = 1;
 /** mmap(NULL, length, prot, MAP_SHARED, fd, offset); throws a SyscallError naming `subject`. */
 export function mapShared(fd: number, length: number, prot: number, offset: number, subject: string): ArrayBuffer {
   const m = syscalls().mmap(fd, length, prot, MAP_SHARED, offset);
+  if (explaining()) {
+    const protText = prot === PROT_READ ? 'PROT_READ' : prot === (PROT_READ | PROT_WRITE) ? 'PROT_READ|PROT_WRITE' : String(prot);
+    explainLine(`mmap(NULL, ${length}, ${protText}, MAP_SHARED, ${fd}, ${offset}) = ${typeof m === 'number' ? `-1 ${errnoName(-m)}` : `[${m.byteLength} bytes]`}`);
+  }
   if (typeof m === 'number') throw syscallError('mmap', -m, subject, mmapRemedy(-m));
   return m;
 }
 
 /** Unmaps a buffer from {@link mapShared}; it reads as empty afterwards. Errors are ignored. */
 export function unmap(buffer: ArrayBuffer | undefined): void {
-  if (buffer && buffer.byteLength > 0) syscalls().munmap(buffer);
+  if (!buffer || buffer.byteLength === 0) return;
+  const length = buffer.byteLength;
+  const ret = syscalls().munmap(buffer);
+  if (explaining()) explainLine(`munmap([${length} bytes]) = ${ret < 0 ? `-1 ${errnoName(-ret)}` : 0}`);
 }
 
 function mmapRemedy(errno: number): string | undefined {

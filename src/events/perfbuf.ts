@@ -4,16 +4,16 @@
  */
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { TsbpfError } from '../errors.js';
-import { bpf, HOST_LE, newPerfAttr, perfEventOpen, perfIoctl, type Fd } from '../sys/index.js';
-import { PerfRecordType, PerfSampleFormat, PerfSwId, PerfType } from '../uapi/enums.js';
-import { STRUCTS } from '../uapi/layouts.js';
-import { mapShared, PROT_READ, PROT_WRITE, unmap } from './mapping.js';
+import { bpf, newPerfAttr, perfEventOpen, perfIoctl } from '../sys/index.js';
+import { PerfSampleFormat, PerfSwId, PerfType } from '../uapi/enums.js';
 import { ConsumeSession } from './consume.js';
+import { mapShared, PROT_READ, PROT_WRITE, unmap } from './mapping.js';
+import { CpuRing, EMPTY, EMPTY_VIEW, SampleLease, type PerfBufStats, type PerfEvent } from './perf-ring.js';
 import { FdWatch, pollError, Waiter, YIELD_EVERY } from './readiness.js';
 import { resolveMap, type MapSource } from './source.js';
 import { onlineCpus, pageSize } from './system.js';
 
-
+export { PERF_EVENT_HEADER_SIZE, type PerfBufStats, type PerfEvent, type PerfLost, type PerfSample } from './perf-ring.js';
 
 /** Options of {@link PerfBufReader.open}. */
 export interface PerfBufReaderOptions {
@@ -127,23 +127,22 @@ export class PerfBufReader implements AsyncIterable<PerfEvent>, Disposable {
       ...(options.wakeupBytes !== undefined ? { watermark: 1, wakeup_watermark: options.wakeupBytes } : { wakeup_events: options.wakeupEvents ?? 1 }),
     });
     const fd = perfEventOpen(attr, -1, cpu, { subject });
-    let buffer: ArrayBuffer | undefined;
+    let buffer: ArrayBuffer;
     try {
       buffer = mapShared(fd.value, (1 + pages) * page, PROT_READ | PROT_WRITE, 0, subject);
-      const watch = new FdWatch(fd.value, (status) => this.ready(status), subject);
-      watch.ref(false); // until someone reads
-      const ring = new CpuRing(cpu, fd, buffer, watch, page, pages);
-      const key = new Uint8Array(Uint32Array.of(cpu).buffer);
-      const value = new Uint8Array(Uint32Array.of(fd.value).buffer);
-      bpf('MAP_UPDATE_ELEM', { map_fd: this.mapFd, key, value, flags: 0 }, { subject });
-      this.rings.push(ring);
-      (this.cpus as number[]).push(cpu);
-      watch.start();
     } catch (err) {
-      unmap(buffer);
       fd.close();
       throw err;
     }
+    const watch = new FdWatch(fd.value, (status) => this.ready(status), subject);
+    watch.ref(false); // until someone reads
+    this.rings.push(new CpuRing(cpu, fd, buffer, watch, page, pages));
+    (this.cpus as number[]).push(cpu);
+    // From here on close() undoes everything: the map slot, the registration, the mapping, the fd.
+    const key = new Uint8Array(Uint32Array.of(cpu).buffer);
+    const value = new Uint8Array(Uint32Array.of(fd.value).buffer);
+    bpf('MAP_UPDATE_ELEM', { map_fd: this.mapFd, key, value, flags: 0 }, { subject });
+    watch.start();
   }
 
   /** Whether close() was called. */
@@ -154,11 +153,6 @@ export class PerfBufReader implements AsyncIterable<PerfEvent>, Disposable {
   /** Samples read and samples lost so far. */
   stats(): PerfBufStats {
     return { ...this.counters, lostByCpu: new Map(this.counters.lostByCpu) };
-  }
-
-  private countLost(cpu: number, lost: number): void {
-    this.counters.lost += lost;
-    this.counters.lostByCpu.set(cpu, (this.counters.lostByCpu.get(cpu) ?? 0) + lost);
   }
 
   /**
@@ -215,8 +209,13 @@ export class PerfBufReader implements AsyncIterable<PerfEvent>, Disposable {
   }
 
   /**
-   * Calls `fn` for each event as events arrive, until the reader is closed or `signal` aborts
-   * (the promise resolves) or `fn` throws (it rejects).
+   * Calls `fn` for each event as events arrive, from the event loop, until the reader is
+   * closed or `signal` aborts (the promise resolves) or `fn` throws (it rejects). Samples are
+   * the reused object of {@link drain}. `coalesceMs` works as in RingBufReader.consume.
+   *
+   * @example
+   * let lost = 0;
+   * await reader.consume((ev) => (ev.type === 'lost' ? (lost += ev.lost) : handle(ev.view, ev.offset)), { signal });
    */
   consume(fn: (event: PerfEvent) => void, options: PerfBufConsumeOptions = {}): Promise<void> {
     this.claim('consume');

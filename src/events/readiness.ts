@@ -5,7 +5,7 @@
  *
  * Internal to src/events.
  */
-import { syscallError, syscalls, PollEvents, type PollHandle } from '../sys/index.js';
+import { errnoName, explainLine, explaining, syscallError, syscalls, PollEvents, type PollHandle } from '../sys/index.js';
 
 /** Records an iterator yields in a row before it lets the event loop run (see the readers). */
 export const YIELD_EVERY = 4096;
@@ -30,6 +30,7 @@ export class FdWatch {
   start(): void {
     if (this.handle) return;
     const h = syscalls().poll(this.fd, PollEvents.READABLE, (status) => this.onReady(status));
+    if (explaining()) explainLine(`epoll_ctl(EPOLL_CTL_ADD, ${this.fd}, EPOLLIN) (uv_poll_start)${typeof h === 'number' ? ` = -1 ${errnoName(-h)}` : ''}`);
     if (typeof h === 'number') throw syscallError('epoll_ctl (uv_poll_start)', -h, this.subject);
     this.handle = h;
     if (!this.referenced) syscalls().pollRef(h, false);
@@ -41,6 +42,7 @@ export class FdWatch {
     if (!h) return;
     this.handle = undefined;
     syscalls().pollStop(h);
+    if (explaining()) explainLine(`epoll_ctl(EPOLL_CTL_DEL, ${this.fd}) (uv_poll_stop)`);
   }
 
   /** Whether a registration keeps the process alive (default: yes). */

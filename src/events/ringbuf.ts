@@ -9,20 +9,10 @@ import { mapShared, PROT_READ, PROT_WRITE, unmap } from './mapping.js';
 import { ConsumeSession } from './consume.js';
 import { FdWatch, pollError, Waiter, YIELD_EVERY } from './readiness.js';
 import { resolveMap, type MapSource } from './source.js';
+import { BPF_RINGBUF_DISCARD_BIT, BPF_RINGBUF_HDR_SZ, EMPTY, EMPTY_VIEW, Lease, LEN_MASK, type RingBufRecord } from './ringbuf-record.js';
 import { pageSize } from './system.js';
 
-/**
- * Bits of the record header's `len` (include/uapi/linux/bpf.h): BUSY while the producer still
- * writes the record (reserved, not yet submitted or discarded), DISCARD for a discarded record
- * the consumer skips.
- */
-export const BPF_RINGBUF_BUSY_BIT = 0x80000000;
-export const BPF_RINGBUF_DISCARD_BIT = 0x40000000;
-/** Size of struct bpf_ringbuf_hdr (kernel/bpf/ringbuf.c): `u32 len; u32 pg_off;`. */
-export const BPF_RINGBUF_HDR_SZ = 8;
-/** The length bits of the header's `len`. */
-const LEN_MASK = 0x3fffffff;
-
+export { BPF_RINGBUF_BUSY_BIT, BPF_RINGBUF_DISCARD_BIT, BPF_RINGBUF_HDR_SZ, type RingBufRecord } from './ringbuf-record.js';
 
 /** Options of {@link RingBufReader.open}. */
 export interface RingBufReaderOptions {
@@ -32,54 +22,6 @@ export interface RingBufReaderOptions {
    * always commits before it waits for more.
    */
   commitBytes?: number;
-}
-
-/**
- * One record, read in place in the ring (zero-copy). It is a lease: valid until the next
- * `read()`, `commit()` or `close()` (in `consume` and `drain` callbacks: until the callback
- * returns). A released record's `data` is empty; a Uint8Array taken from `data` earlier keeps
- * pointing into the ring, which the kernel reuses, and reads as empty once the reader is closed.
- */
-export interface RingBufRecord {
-  /** The record's bytes, without the 8-byte header. Allocates a view per call; see `view`. */
-  readonly data: Uint8Array;
-  /** A DataView over the whole (double-mapped) data area: read the record at `offset` without allocating. */
-  readonly view: DataView;
-  /** Offset of the record's first byte in `view`. */
-  readonly offset: number;
-  /** The record's length in bytes (as given to bpf_ringbuf_reserve/output). */
-  readonly length: number;
-  /** A copy of the bytes, which outlives the lease. */
-  copy(): Uint8Array;
-}
-
-const EMPTY = new Uint8Array(0);
-const EMPTY_VIEW = new DataView(new ArrayBuffer(0));
-
-/** The lease object: one per reader for callbacks, one per record for the iterator. */
-class Lease implements RingBufRecord {
-  constructor(
-    private readonly reader: RingBufReader,
-    public offset: number,
-    public length: number,
-    public gen: number,
-  ) {}
-
-  private get live(): boolean {
-    return this.gen === this.reader.generation;
-  }
-
-  get data(): Uint8Array {
-    return this.live ? this.reader.bytes.subarray(this.offset, this.offset + this.length) : EMPTY;
-  }
-
-  get view(): DataView {
-    return this.live ? this.reader.dataView : EMPTY_VIEW;
-  }
-
-  copy(): Uint8Array {
-    return this.live ? this.reader.bytes.slice(this.offset, this.offset + this.length) : new Uint8Array(0);
-  }
 }
 
 /** Options of {@link RingBufReader.records}. */
@@ -96,7 +38,6 @@ export interface RingBufConsumeOptions extends RingBufIterateOptions {
    */
   coalesceMs?: number;
 }
-
 
 /**
  * A reader of one BPF ring buffer map.

@@ -5,9 +5,10 @@
  */
 import { closeSync, constants, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { TsbpfError } from '../errors.js';
-import { syscallError, Errno } from '../sys/index.js';
+import { Errno, explainLine, explaining, syscallError } from '../sys/index.js';
 import { ensureTracefs } from '../tracefs/mount.js';
 import { FdWatch, pollError, Waiter } from './readiness.js';
 
@@ -103,14 +104,14 @@ export class TracePipeReader implements AsyncIterable<TraceLine>, Disposable, As
   private readonly waiter = new Waiter();
   private readonly event: string | undefined;
   private readonly buf = Buffer.alloc(CHUNK);
+  /** Keeps a UTF-8 character split between two reads whole. */
+  private readonly decoder = new StringDecoder('utf8');
   private partial = '';
   private queue: TraceLine[] = [];
   private head = 0;
   private active = false;
-  /** Events the kernel reported lost ("CPU:n [LOST k EVENTS]" lines). */
-  lost = 0;
-  /** Lines that were not trace records. */
-  unparsed = 0;
+  private lostEvents = 0;
+  private unparsedLines = 0;
 
   private constructor(path: string, fd: number, event: string | undefined) {
     this.path = path;
@@ -133,13 +134,25 @@ export class TracePipeReader implements AsyncIterable<TraceLine>, Disposable, As
       fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
+      if (explaining()) explainLine(`open("${path}", O_RDONLY|O_NONBLOCK) = -1 ${e.code}`);
       throw syscallError('open', Errno[e.code as keyof typeof Errno] ?? Errno.EIO, path);
     }
+    if (explaining()) explainLine(`open("${path}", O_RDONLY|O_NONBLOCK) = ${fd}`);
     return new TracePipeReader(path, fd, options.event);
   }
 
   get closed(): boolean {
     return this.fd < 0;
+  }
+
+  /** Events the kernel reported lost (its "CPU:n [LOST k EVENTS]" lines). */
+  get lost(): number {
+    return this.lostEvents;
+  }
+
+  /** Lines that were not trace records. */
+  get unparsed(): number {
+    return this.unparsedLines;
   }
 
   /**
@@ -157,7 +170,7 @@ export class TracePipeReader implements AsyncIterable<TraceLine>, Disposable, As
         throw syscallError('read', Errno[code as keyof typeof Errno] ?? Errno.EIO, this.path);
       }
       if (n === 0) return false;
-      const text = this.partial + this.buf.toString('utf8', 0, n);
+      const text = this.partial + this.decoder.write(this.buf.subarray(0, n));
       const lines = text.split('\n');
       this.partial = lines.pop()!;
       for (const l of lines) this.take(l);
@@ -169,18 +182,18 @@ export class TracePipeReader implements AsyncIterable<TraceLine>, Disposable, As
     if (text === '') return;
     const lost = /^CPU:(\d+) \[LOST (\d+) EVENTS\]/.exec(text);
     if (lost) {
-      this.lost += Number(lost[2]);
+      this.lostEvents += Number(lost[2]);
       return;
     }
     const line = parseTraceLine(text);
     if (!line) {
-      this.unparsed++;
+      this.unparsedLines++;
       return;
     }
     if (this.event === undefined || line.event === this.event) this.queue.push(line);
   }
 
-  /** Lines that are ready now, without waiting (reads up to 1 MiB of what trace_pipe has). */
+  /** Lines that are ready now, without waiting (at most 16 reads of what trace_pipe has). */
   readAvailable(): TraceLine[] {
     if (this.closed) return [];
     this.fill(CHUNKS_PER_TURN);

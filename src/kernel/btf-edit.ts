@@ -6,7 +6,7 @@
  * rebuilding the blob with BtfBuilder, which renumbers strings.
  */
 import type { Btf } from '../btf/index.js';
-import { BTF_HEADER_SIZE, BTF_TYPE_SIZE } from '../btf/index.js';
+import { BTF_HEADER_SIZE } from '../btf/index.js';
 import { TsbpfError } from '../errors.js';
 
 const encoder = new TextEncoder();
@@ -118,6 +118,3 @@ export class BtfEditor {
     return out;
   }
 }
-
-/** Size of a btf_type record without its extra data. */
-export const RECORD = BTF_TYPE_SIZE;

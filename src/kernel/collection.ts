@@ -187,10 +187,11 @@ export class Collection implements Disposable, AsyncDisposable {
           }),
         );
       }
+      // Module BTF fds opened while resolving are closed on failure too.
+      cleanup.add(() => ksyms.close());
       for (const p of progSpecs) {
         for (const r of p.references) if (r.kind === 'ksym' || r.kind === 'kfunc') ksyms.resolve(r.name, r.kind === 'kfunc' ? 'call' : 'load');
       }
-      cleanup.add(() => ksyms.close());
 
       const mmapable = spec.maps.some((m) => m.data !== undefined) ? probeMisc('mmapable_array').available : true;
 
@@ -371,7 +372,7 @@ function loadProgram(p: ProgramSpec, spec: ObjectSpec, ctx: ProgramContext): Pro
   let lineInfos = p.lineInfos;
   if (p.coreRelos.length > 0) {
     if (!spec.btf) throw new TsbpfError(`program '${p.name}' has CO-RE relocations but the object has no BTF`);
-    const relocated = relocateCore(p.name, insns, p.coreRelos, spec.btf, ctx.kernel());
+    const relocated = relocateCore(insns, p.coreRelos, spec.btf, ctx.kernel());
     if (relocated.length !== insns.length) {
       // A poisoned ld_imm64 becomes two one-slot instructions: slots stay, indices shift.
       const at = reindex(insns, relocated);

@@ -17,3 +17,16 @@ export { ProgArray, ArrayOfMaps, HashOfMaps, PerfEventArray, FdValueMap, fdOf, t
 export { StackTraceMap, MAX_STACK_DEPTH, type BuildIdFrame } from './map-stacktrace.js';
 export { RingBufMap, checkRingBufSize } from './map-ringbuf.js';
 export { ensureBpffs, isBpffs, pinFd, openPinnedFd, unpinPath, BpffsError, PinExistsError, PinNotFoundError, BPF_FS_MAGIC, BPFFS_ROOT, type OpenPinOptions } from './pin.js';
+export { Collection, registerAutoAttacher, type CollectionOptions, type AutoAttacher } from './collection.js';
+export { PinnedMapMismatchError } from './collection-maps.js';
+export { Variable, type ConstantValue } from './globals.js';
+export { VariableError } from './btf-value.js';
+export { KconfigError, kernelVersionCode, readKernelConfig } from './kconfig.js';
+export { KsymError } from './ksym.js';
+export { AttachTargetError } from './attach-target.js';
+export { BtfLoadError, loadBtf } from './btf-load.js';
+export { UnresolvedReferenceError } from './relocate.js';
+export { probeProgramType, probeMapType, probeHelper, probeAttach, probeBtfKind, probeMisc, probeAll, btfFeatures, requireFeature, type FeatureResult, type AttachProbe, type BtfProbeKind, type MiscProbe } from './features.js';
+export { programInfo, programIds, enableStats, statsEnabled, type ProgramInfo, type XlatedDebugInfo } from './prog-info.js';
+export type { TestRunOptions, TestRunResult } from './test-run.js';
+export { kernelBtf } from './vmlinux.js';

@@ -6,6 +6,7 @@
  * (cgroups, interfaces, perf events) are not auto-attached, as in libbpf.
  */
 import { NotSupportedError } from '../errors.js';
+import { registerAutoAttacher } from '../kernel/collection.js';
 import type { Program } from '../kernel/program.js';
 import { matchSection, type SectionMatch } from '../object/sections.js';
 import { InvalidAttachError } from './errors.js';
@@ -78,6 +79,7 @@ export function attach(program: Program, section?: string | SectionMatch, option
       return iter(program, { target: extras || undefined });
     case 'kprobe': {
       const [symbol, offset] = symbolAndOffset(need(extras, prefix, 'FUNCTION'), prefix);
+      if (prefix === 'kretprobe' && offset) throw new InvalidAttachError('kretprobe', `a kretprobe takes no offset: '${extras}'`);
       return prefix === 'kretprobe' ? kretprobe(program, symbol, { cookie }) : kprobe(program, symbol, { offset, cookie });
     }
     case 'ksyscall':
@@ -116,3 +118,7 @@ export function attach(program: Program, section?: string | SectionMatch, option
       );
   }
 }
+
+// Collection.attachAll() uses this dispatcher once the link layer is loaded (the kernel layer
+// cannot import it: arrows point down).
+registerAutoAttacher((program, spec) => (spec.sectionDef?.autoAttach ? attach(program, { def: spec.sectionDef, extras: spec.attachTo }) : undefined));

@@ -26,6 +26,8 @@ export {
   encodeUsdtSpec,
   usdtSpecLayoutFromBtf,
   CLASSIC_USDT_SPEC_LAYOUT,
+  LIBBPF_1_7_USDT_SPEC_LAYOUT,
+  usdtSpecLayoutBySize,
   UsdtArgType,
   type UsdtArg,
   type UsdtSpecLayout,

@@ -204,7 +204,7 @@ export function linkInfoOfFd(fd: number): LinkInfo {
 /** One line saying what a link is attached to, as `tsbpf link list` prints it. */
 export function describeLinkInfo(info: LinkInfo): string {
   const parts: string[] = [];
-  if (info.perfEvent) parts.push(info.perfEvent);
+  if (info.perfEvent && info.perfEvent !== 'tracepoint') parts.push(info.perfEvent);
   if (info.tracepoint !== undefined) parts.push(`tracepoint ${info.tracepoint}`);
   if (info.iterTarget !== undefined) parts.push(`iter ${info.iterTarget}`);
   if (info.symbol !== undefined) parts.push(`${info.symbol}+${info.offset ?? 0}`);

@@ -10,6 +10,7 @@
  */
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { NotSupportedError } from '../errors.js';
 import { Errno, Fd, newPerfAttr, perfEventOpen, SyscallError } from '../sys/index.js';
 import { tracefsRoot } from '../tracefs/mount.js';
 import { PerfType } from '../uapi/enums.js';
@@ -71,7 +72,8 @@ export function openPmuProbe(type: number, spec: ProbeSpec, where: string): Fd {
     config |= 1n << BigInt(bit);
   }
   if (spec.refCtrOffset) {
-    const shift = pmuConfigShift('uprobe', 'ref_ctr_offset') ?? 32;
+    const shift = pmuConfigShift('uprobe', 'ref_ctr_offset');
+    if (shift === undefined) throw new NotSupportedError('uprobe reference counters (USDT semaphores)', 'the uprobe PMU has no format/ref_ctr_offset: it needs kernel 4.20');
     config |= spec.refCtrOffset << BigInt(shift);
   }
   const attr = newPerfAttr({ type, config, sample_period: 1, wakeup_events: 1, disabled: 1, config1: spec.name, config2: spec.offset });

@@ -42,7 +42,7 @@ export interface TcxOptions {
  * using link = tcx(prog, 'veth0', 'ingress');
  */
 export function tcx(program: Program, iface: string | number, direction: 'ingress' | 'egress', options: TcxOptions = {}): BpfLink {
-  expectProgram('tcx', program, ['SCHED_CLS', 'SCHED_ACT']);
+  expectProgram('tcx', program, ['SCHED_CLS']);
   if (direction !== 'ingress' && direction !== 'egress') throw new InvalidAttachError('tcx', `direction must be 'ingress' or 'egress', not '${String(direction)}'`);
   if (options.before && options.after) throw new InvalidAttachError('tcx', 'give before or after, not both');
   const ifindex = ifindexOf(iface, 'tcx');

@@ -84,6 +84,33 @@ export const CLASSIC_USDT_SPEC_LAYOUT: UsdtSpecLayout = {
 };
 
 /**
+ * struct __bpf_usdt_spec of libbpf 1.7 on little-endian machines (304 bytes: 24-byte argument
+ * specs whose arg_type, idx_reg_off and scale_bitshift are bitfields).
+ */
+export const LIBBPF_1_7_USDT_SPEC_LAYOUT: UsdtSpecLayout = {
+  size: 304,
+  argsOffset: 0,
+  argSize: 24,
+  maxArgs: 12,
+  cookieOffset: 288,
+  argCntOffset: 296,
+  arg: {
+    valOff: { bit: 0, bits: 64 },
+    argType: { bit: 64, bits: 8 },
+    idxRegOff: { bit: 80, bits: 12 },
+    scaleBitshift: { bit: 92, bits: 4 },
+    regOff: { bit: 112, bits: 16 },
+    argSigned: { bit: 128, bits: 8 },
+    argBitshift: { bit: 136, bits: 8 },
+  },
+};
+
+/** The known layout with values of `size` bytes (what a specs map's value_size says), if any. */
+export function usdtSpecLayoutBySize(size: number): UsdtSpecLayout | undefined {
+  return [CLASSIC_USDT_SPEC_LAYOUT, LIBBPF_1_7_USDT_SPEC_LAYOUT].find((l) => l.size === size);
+}
+
+/**
  * The layout of struct __bpf_usdt_spec as a BPF object's BTF declares it (`valueTypeId` is the
  * __bpf_usdt_specs map's value type). Throws InvalidAttachError when the type does not look
  * like usdt.bpf.h's.

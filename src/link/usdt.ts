@@ -11,6 +11,21 @@
  * .kconfig value LINUX_HAS_BPF_COOKIE is true. For kernels without cookies, the
  * `__bpf_usdt_ip_to_spec_id` hash maps the probe's address in the process to the id; tsbpf
  * fills it for executables (fixed addresses) and, given a pid, for shared libraries.
+ *
+ * What is supported, precisely:
+ * - notes: every .note.stapsdt entry (owner "stapsdt", type 3, ELF64 either byte order), with
+ *   the prelink adjustment against .stapsdt.base applied to the pc and the semaphore;
+ * - semaphores: passed as ref_ctr_offset (file offset of the semaphore), so guarded probes
+ *   (`if (PROVIDER_NAME_ENABLED())`) fire only while attached;
+ * - argument operands (see usdt-args.ts): $const, %reg (all widths), off(%reg), and on objects
+ *   built with libbpf 1.7's usdt.bpf.h off(%base,%index,scale); x86_64 and aarch64 registers;
+ *   not sym(%rip);
+ * - the spec map layout of the program's usdt.bpf.h: libbpf 1.0–1.6 by default, or read from
+ *   the object's BTF with usdtSpecLayoutFromBtf(); at most BPF_USDT_MAX_ARG_CNT (12) arguments;
+ * - spec ids: one per distinct argument string per attach call, allocated per specs map and
+ *   freed on close; usdt_cookie is the same for every site of one attach call;
+ * - usdt.bpf.h declares bpf_usdt_arg() and friends as global functions, which the kernel only
+ *   verifies with the object's BTF func_info: a loader must pass it (a Collection does).
  */
 import { readFileSync } from 'node:fs';
 import { ET } from '../elf/index.js';
@@ -22,7 +37,8 @@ import { AttachTargetNotFoundError, InvalidAttachError } from './errors.js';
 import { BpfLink, MultiLink, releaseAll, type Link, type Resource } from './link.js';
 import { attachUprobeSite } from './uprobe.js';
 import { uprobeMulti } from './uprobe-multi.js';
-import { CLASSIC_USDT_SPEC_LAYOUT, encodeUsdtSpec, parseUsdtArgs, type UsdtSpecLayout } from './usdt-args.js';
+import { CLASSIC_USDT_SPEC_LAYOUT, encodeUsdtSpec, parseUsdtArgs, usdtSpecLayoutBySize, type UsdtSpecLayout } from './usdt-args.js';
+import { mapIdOf, programMaps } from './prog-maps.js';
 import { readUsdtProbes, type UsdtProbe } from './usdt-notes.js';
 
 /** Options of {@link usdt}. */
@@ -31,12 +47,23 @@ export interface UsdtOptions {
   pid?: number;
   /** What bpf_usdt_cookie() returns in the program. */
   cookie?: bigint;
-  /** The program's `__bpf_usdt_specs` map (ARRAY of struct __bpf_usdt_spec); without it bpf_usdt_arg() has nothing to read. */
+  /**
+   * The program's `__bpf_usdt_specs` map (ARRAY of struct __bpf_usdt_spec). Default: the map of
+   * that name the program uses, found through the kernel; a program without one gets no
+   * argument specs (bpf_usdt_arg() is then not available to it).
+   */
   specs?: BpfMap;
-  /** The program's `__bpf_usdt_ip_to_spec_id` map (HASH long -> u32), for kernels without BPF cookies. */
+  /** The program's `__bpf_usdt_ip_to_spec_id` map (HASH long -> u32), for kernels without BPF cookies; found like `specs`. */
   ipToSpecId?: BpfMap;
-  /** The layout of `specs` values: from the object's BTF (usdtSpecLayoutFromBtf), default libbpf 1.0–1.6's. */
+  /** The layout of `specs` values: from the object's BTF (usdtSpecLayoutFromBtf); default: known by the map's value size. */
   specLayout?: UsdtSpecLayout;
+}
+
+/** The usdt.bpf.h maps `program` uses (kernel map names are cut to 15 characters). */
+function usdtMapsOf(program: Program): { specs?: BpfMap; ipToSpecId?: BpfMap; opened: BpfMap[] } {
+  const names = ['__bpf_usdt_specs'.slice(0, 15), '__bpf_usdt_ip_to_spec_id'.slice(0, 15)];
+  const opened = programMaps(program, (n) => names.includes(n));
+  return { specs: opened.find((m) => m.name === names[0]), ipToSpecId: opened.find((m) => m.name === names[1]), opened };
 }
 
 /** Every USDT probe of a binary (path or name looked up like uprobe binaries). */
@@ -44,12 +71,16 @@ export function usdtProbes(binary: string): UsdtProbe[] {
   return readUsdtProbes(openElf(resolveBinary(binary, 'usdt')));
 }
 
-/** Spec ids in use, per specs map. */
-const usedIds = new WeakMap<BpfMap, Set<number>>();
+/**
+ * Spec ids in use in this process, per specs map (by kernel map id: the same map may be open
+ * through several fds). Processes sharing one specs map (a pinned one) would have to coordinate;
+ * libbpf has the same limit.
+ */
+const usedIds = new Map<number, Set<number>>();
 
-function allocateIds(map: BpfMap, count: number): number[] {
-  let used = usedIds.get(map);
-  if (!used) usedIds.set(map, (used = new Set()));
+function allocateIds(map: BpfMap, mapId: number, count: number): number[] {
+  let used = usedIds.get(mapId);
+  if (!used) usedIds.set(mapId, (used = new Set()));
   const ids: number[] = [];
   for (let id = 0; id < map.maxEntries && ids.length < count; id++) if (!used.has(id)) ids.push(id);
   if (ids.length < count) throw new InvalidAttachError('usdt', `the USDT specs map '${map.name}' has ${map.maxEntries} slots and ${used.size} are in use: raise BPF_USDT_MAX_SPEC_CNT`);
@@ -92,9 +123,19 @@ function runtimeAddress(pid: number, path: string, offset: number): bigint | und
 export function usdt(program: Program, binary: string, provider: string, name: string, options: UsdtOptions = {}): Link {
   expectProgram('usdt', program, ['KPROBE']);
   if (options.pid !== undefined) expectInteger('usdt', 'pid', options.pid, 1);
-  const layout = options.specLayout ?? CLASSIC_USDT_SPEC_LAYOUT;
-  if (options.specs && options.specs.valueSize !== layout.size) {
-    throw new InvalidAttachError('usdt', `the specs map '${options.specs.name}' has ${options.specs.valueSize}-byte values but the spec layout is ${layout.size} bytes (pass specLayout from the object's BTF)`);
+  const found = options.specs ? undefined : usdtMapsOf(program);
+  try {
+    return attachUsdt(program, binary, provider, name, found ? { ...options, specs: found.specs, ipToSpecId: options.ipToSpecId ?? found.ipToSpecId } : options, found?.opened ?? []);
+  } catch (err) {
+    releaseAll(found?.opened ?? []);
+    throw err;
+  }
+}
+
+function attachUsdt(program: Program, binary: string, provider: string, name: string, options: UsdtOptions, owned: readonly BpfMap[]): Link {
+  const layout = options.specLayout ?? (options.specs ? usdtSpecLayoutBySize(options.specs.valueSize) : CLASSIC_USDT_SPEC_LAYOUT);
+  if (!layout || (options.specs && options.specs.valueSize !== layout.size)) {
+    throw new InvalidAttachError('usdt', `the specs map '${options.specs!.name}' has ${options.specs!.valueSize}-byte values, a layout tsbpf does not know: pass specLayout from the object's BTF (usdtSpecLayoutFromBtf)`);
   }
   const path = resolveBinary(binary, 'usdt');
   const elf = openElf(path);
@@ -107,7 +148,7 @@ export function usdt(program: Program, binary: string, provider: string, name: s
   }
 
   // One spec id per distinct argument string (sites of one probe often share it).
-  const holds: Resource[] = [];
+  const holds: Resource[] = [...owned];
   const specIdOf = new Map<string, number>();
   let links: Link[] = [];
   try {
@@ -115,8 +156,15 @@ export function usdt(program: Program, binary: string, provider: string, name: s
       const specsMap = options.specs;
       const distinct = [...new Set(sites.map((s) => s.args))];
       const encoded = distinct.map((a) => encodeUsdtSpec(parseUsdtArgs(a), options.cookie ?? 0n, layout));
-      const ids = allocateIds(specsMap, distinct.length);
-      holds.push({ close: () => ids.forEach((id) => usedIds.get(specsMap)?.delete(id)) });
+      const mapId = mapIdOf(specsMap);
+      const ids = allocateIds(specsMap, mapId, distinct.length);
+      holds.push({
+        close: () => {
+          const used = usedIds.get(mapId);
+          ids.forEach((id) => used?.delete(id));
+          if (used?.size === 0) usedIds.delete(mapId);
+        },
+      });
       distinct.forEach((a, i) => {
         specIdOf.set(a, ids[i]!);
         specsMap.updateBytes(new Uint8Array(Int32Array.of(ids[i]!).buffer), encoded[i]!);

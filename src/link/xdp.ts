@@ -3,7 +3,7 @@
  * the kernel allocates anything for it, and decide: XDP_PASS, XDP_DROP, XDP_TX, XDP_REDIRECT.
  */
 import type { Program } from '../kernel/program.js';
-import { bpf, Errno, Fd } from '../sys/index.js';
+import { bpf, Errno, Fd, syscallError } from '../sys/index.js';
 import { AttachType } from '../uapi/enums.js';
 import { expectProgram } from './check.js';
 import { AttachTargetNotFoundError, InvalidAttachError } from './errors.js';
@@ -42,8 +42,11 @@ export function xdp(program: Program, iface: string | number, options: XdpOption
   const { ret } = bpf(
     'LINK_CREATE',
     { prog_fd: program.fd.value, target_ifindex: ifindex, attach_type: AttachType.XDP, flags: options.mode ? XdpMode[options.mode] : 0 },
-    { allow: [Errno.ENODEV], subject: `xdp on ${target}` },
+    { allow: [Errno.ENODEV, Errno.EBUSY], subject: `xdp on ${target}` },
   );
+  if (ret === -Errno.EBUSY) {
+    throw syscallError('BPF_LINK_CREATE', Errno.EBUSY, `xdp on ${target}`, `another XDP program is attached to this interface in this mode (remove it, e.g. "ip link set dev ${iface} xdp off", or close its link)`);
+  }
   if (ret < 0) throw new AttachTargetNotFoundError('xdp', String(iface), `no interface with ifindex ${ifindex} in this network namespace`);
   return new BpfLink('xdp', target, new Fd(ret));
 }

@@ -431,3 +431,20 @@ test('ring buffer (fake): a flood cannot hold the event loop', async () => {
   assert.ok(timerRan && before > 0 && before < i, `the timer ran after ${before} of ${i} records`);
   r.close();
 });
+
+test('perf buffer (fake): a failure half-way closes everything opened so far', () => {
+  let opens = 0;
+  sys.perfEventOpen = () => (++opens === 3 ? -24 : sys.nextFd++); // EMFILE on the third CPU
+  assert.throws(() => PerfBufReader.open({ fd: 3, maxEntries: 4, type: 'PERF_EVENT_ARRAY' }, { cpus: [0, 1, 2, 3] }), (e: unknown) => e instanceof SyscallError && e.code === 'EMFILE');
+  assert.equal(sys.maps.length, 0, 'unmapped');
+  assert.deepEqual(sys.closed.sort(), [50, 51], 'closed');
+  assert.equal(sys.polls.filter((p) => !p.stopped).length, 0, 'unregistered');
+  assert.equal(sys.ioctls.filter(([, r]) => r === 0x2400).length, 0, 'never enabled');
+  // mmap refused: the event's fd is closed at once.
+  sys = new FakeSys();
+  restore();
+  restore = useSyscalls(sys);
+  sys.mmap = () => -1 as unknown as ArrayBuffer;
+  assert.throws(() => PerfBufReader.open({ fd: 3, maxEntries: 4, type: 'PERF_EVENT_ARRAY' }, { cpus: [0] }), /mmap .*EPERM/);
+  assert.deepEqual(sys.closed, [50]);
+});

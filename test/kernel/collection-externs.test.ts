@@ -12,7 +12,6 @@ import { AttachTargetError } from '../../src/kernel/attach-target.js';
 import { ALL_BTF_FEATURES, prepareObjectBtf } from '../../src/kernel/btf-fixup.js';
 import { loadBtf } from '../../src/kernel/btf-load.js';
 import { Collection } from '../../src/kernel/collection.js';
-import { haveCoreEngine } from '../../src/kernel/core.js';
 import { KconfigError } from '../../src/kernel/kconfig.js';
 import { kallsymsAddress, KsymResolver } from '../../src/kernel/ksym.js';
 import type { Program } from '../../src/kernel/program.js';
@@ -83,11 +82,7 @@ kernelTest('ksyms: a typed kernel variable resolves to its VAR in vmlinux; a str
   assert.deepEqual(new KsymResolver(undefined, kernelBtf, () => true).resolve('tsbpf_no_such_symbol', 'call'), { kind: 'missing', name: 'tsbpf_no_such_symbol' });
 });
 
-kernelTest('CO-RE: a raw tracepoint reads task->pid through relocated offsets; the value is the spawned child\'s pid', async (t) => {
-  if (!haveCoreEngine()) {
-    t.todo('the CO-RE engine (src/btf/core) is not in this build yet');
-    return;
-  }
+kernelTest('CO-RE: a raw tracepoint reads task->pid through relocated offsets; the value is the spawned child\'s pid', async () => {
   await using c = await load('testdata/loader/core_pid.bpf.o', { constants: { parent_tgid: process.pid } });
   let child: number | undefined;
   {

@@ -7,7 +7,8 @@ import { test } from 'node:test';
 import { BtfFuncLinkage, BtfKind, BtfVarLinkage, parseBtf, type Btf } from '../../src/btf/index.js';
 import { ALL_BTF_FEATURES, prepareObjectBtf, type BtfFeatures } from '../../src/kernel/btf-fixup.js';
 import { decodeBtfValue, encodeBtfValue, VariableError } from '../../src/kernel/btf-value.js';
-import { Collection } from '../../src/kernel/collection.js';
+import { Collection, registerAutoAttacher } from '../../src/kernel/collection.js';
+import { NotSupportedError } from '../../src/errors.js';
 import { applyConstants } from '../../src/kernel/globals.js';
 import { KconfigError, kconfigData, kernelVersionCode, parseKernelConfig } from '../../src/kernel/kconfig.js';
 import { VerifierError } from '../../src/kernel/program.js';
@@ -217,6 +218,57 @@ test('fake kernel: constants errors and unknown sections fail before anything is
   withFake(fake, () => {
     assert.throws(() => Collection.load(object('testdata/loader/globals.bpf.o'), { constants: { nope: 1 }, btfFeatures: {} }), VariableError);
   });
+  const unknown = object('testdata/loader/tailcall.bpf.o');
+  unknown.programs[0]!.progType = 'UNSPEC';
+  unknown.programs[0]!.section = 'my_section';
+  withFake(fake, () => {
+    assert.throws(() => Collection.load(unknown, { btfFeatures: {} }), (e: unknown) => e instanceof NotSupportedError && /my_section/.test(e.message));
+  });
   assert.equal(fake.calls.filter((c) => c.cmd === 'MAP_CREATE' || c.cmd === 'PROG_LOAD').length, 0);
   assert.equal(fake.objects.size, 0);
+});
+
+test('fake kernel: a program type the kernel does not know is a NotSupportedError naming it', () => {
+  /** Refuses every program load with EINVAL and no log, as kernels do for unknown types. */
+  class OldKernel extends FakeKernel {
+    override bpf(cmd: number, attr: Uint8Array): number {
+      if (cmd === BpfCmd.PROG_LOAD) return -Errno.EINVAL;
+      return super.bpf(cmd, attr);
+    }
+  }
+  const fake = new OldKernel();
+  withFake(fake, () => {
+    assert.throws(() => Collection.load(object('testdata/loader/tailcall.bpf.o'), { btfFeatures: {} }), (e: unknown) => e instanceof NotSupportedError && /BPF_PROG_TYPE_SOCKET_FILTER/.test(e.message));
+  });
+  assert.equal(fake.objects.size, 0);
+});
+
+test('attachAll: uses the attacher given (or registered), skips programs without an auto-attach kind, closes links with the collection', () => {
+  const fake = new FakeKernel();
+  withFake(fake, () => {
+    const c = Collection.load(object('testdata/loader/core_pid.bpf.o'), { btfFeatures: {}, programs: [] });
+    assert.throws(() => c.attachAll(), NotSupportedError, 'no link layer registered');
+    c.close();
+    const spec = object('testdata/loader/tailcall.bpf.o');
+    const coll = Collection.load(spec, { btfFeatures: {} });
+    assert.deepEqual(coll.attachAll(() => assert.fail('socket programs have no auto-attach kind')), []);
+    coll.close();
+  });
+  const kernel = new FakeKernel();
+  withFake(kernel, () => {
+    const coll = Collection.load(object('testdata/objdump/loops.bpf.o'), { btfFeatures: {} });
+    const closed: string[] = [];
+    registerAutoAttacher((prog, spec) => {
+      assert.equal(spec.sectionDef?.autoAttach, 'raw_tracepoint');
+      assert.equal(spec.attachTo, 'sys_enter');
+      return { [Symbol.dispose]: () => void closed.push(prog.name) };
+    });
+    try {
+      assert.equal(coll.attachAll().length, 1);
+    } finally {
+      registerAutoAttacher(undefined);
+    }
+    coll.close();
+    assert.deepEqual(closed, ['count_loop']);
+  });
 });

@@ -3,14 +3,15 @@
 // info and with bpftool), verifier rejections name the C line, and nothing is left behind.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { Collection } from '../../src/kernel/collection.js';
 import { mapInfoBasics, objectIds } from '../../src/kernel/obj-info.js';
 import { VerifierError } from '../../src/kernel/program.js';
 import { load, weakExternsOf } from '../../src/load.js';
 import { readObject } from '../../src/object/index.js';
 import { NotSupportedError } from '../../src/errors.js';
-import { openFds } from '../../src/sys/index.js';
+import { openFds, PermissionError } from '../../src/sys/index.js';
+import { probeAttach } from '../../src/kernel/features.js';
 import { MapType } from '../../src/uapi/enums.js';
 import { kernelTest } from '../support/kernel.js';
 
@@ -32,6 +33,8 @@ const EXPECTED_FAILURES: Record<string, (e: unknown) => boolean> = {
   // without a NULL check; libbpf's load (bpftool prog loadall) fails the same way
   'types.o': (e) => e instanceof VerifierError && /mem_or_null/.test(e.reason) && e.source?.line !== undefined,
   'types-clang14.o': (e) => e instanceof VerifierError && /mem_or_null/.test(e.reason),
+  // fentry/fexit/LSM where the machine refuses trampolines (see the test below)
+  'trampoline.bpf.o': (e) => e instanceof PermissionError && /TRACING\/TRACE_FENTRY|TRACING\/TRACE_FEXIT|LSM\/LSM_MAC/.test(e.message),
 };
 
 function objects(): string[] {
@@ -48,6 +51,7 @@ function objects(): string[] {
 }
 
 kernelTest('every clang-built object in testdata loads, or fails for the reason this kernel gives', async (t) => {
+  t.after(() => rmSync(PIN, { recursive: true, force: true }));
   const before = openFds();
   for (const path of objects()) {
     const name = path.split('/').pop()!;
@@ -172,3 +176,27 @@ kernelTest('1,000 loads and unloads leave the process fd count unchanged', async
   }
   assert.equal(procFds(), fds);
 }, { timeout: 300_000 });
+
+kernelTest('fentry, fexit and LSM programs the kernel refuses fail with a PermissionError naming the kind; an iterator loads', async (t) => {
+  const kinds = [
+    ['on_unlink', 'fentry', 'TRACING/TRACE_FENTRY'],
+    ['after_unlink', 'fexit', 'TRACING/TRACE_FEXIT'],
+    ['check_open', 'lsm', 'LSM/LSM_MAC'],
+  ] as const;
+  for (const [name, kind, label] of kinds) {
+    const probe = probeAttach(kind);
+    try {
+      const c = await load('testdata/loader/trampoline.bpf.o', { programs: [name] });
+      c.close();
+      assert.ok(probe.available || /active LSMs/.test(probe.reason), `${name} loaded although the probe said: ${probe.reason}`);
+      t.diagnostic(`${kind}: this kernel loads it`);
+    } catch (e) {
+      assert.ok(e instanceof PermissionError, String(e));
+      assert.match(e.message, new RegExp(label.replace('/', '\\/')));
+      assert.match(e.message, /refuses/);
+      assert.equal(probe.available, false, 'the feature probe agrees');
+    }
+  }
+  await using iter = await load('testdata/loader/trampoline.bpf.o', { programs: ['each_task'] });
+  assert.equal(iter.programs.each_task!.info().type, 'TRACING');
+});

@@ -1,12 +1,16 @@
 // Feature probes on this machine: what loads here loads, what the machine refuses (kprobes,
 // fentry/fexit/LSM) is reported unavailable with the reason, and `tsbpf feature` prints it.
 import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
 import { test } from 'node:test';
 import { NotSupportedError } from '../../src/errors.js';
 import { btfFeatures, probeAll, probeAttach, probeBtfKind, probeHelper, probeMapType, probeMisc, probeProgramType, requireFeature } from '../../src/kernel/features.js';
 import { Errno, FakeKernel, useSyscalls } from '../../src/sys/index.js';
 import { kernelTest } from '../support/kernel.js';
+
+/** The built CLI next to this test's build (dist/src/cli/main.js). */
+const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
 const kprobesBuiltIn = (() => {
   try {
@@ -74,10 +78,10 @@ kernelTest('probeAll covers every category and is cached', () => {
 });
 
 kernelTest('tsbpf feature: a table with reasons, and --json', () => {
-  const text = execFileSync('node', ['dist/src/cli/main.js', 'feature']).toString();
+  const text = execFileSync('node', [CLI, 'feature']).toString();
   assert.match(text, /^CATEGORY\s+FEATURE\s+AVAILABLE\s+REASON/);
   assert.match(text, /program type\s+XDP\s+yes/);
-  const json = JSON.parse(execFileSync('node', ['dist/src/cli/main.js', 'feature', '--json', '--helpers', 'xdp']).toString()) as Array<{ name: string; category: string; available: boolean; reason: string }>;
+  const json = JSON.parse(execFileSync('node', [CLI, 'feature', '--json', '--helpers', 'xdp']).toString()) as Array<{ name: string; category: string; available: boolean; reason: string }>;
   assert.ok(json.some((r) => r.category === 'helper' && r.name === 'bpf_xdp_adjust_head (XDP)' && r.available));
   const kp = json.find((r) => r.category === 'attach' && r.name === 'kprobe')!;
   if (kprobesBuiltIn === false) assert.equal(kp.available, false);

@@ -192,3 +192,17 @@ test('BTF codecs: bitfields, enums, floats, pointers, nested arrays and structs,
   assert.equal(partial.name, '');
   assert.equal(btfCodec(btf, rich), btfCodec(btf, rich), 'codecs are cached per BTF and type');
 });
+
+test('BTF codecs: a fixed-up DATASEC decodes to its variables at their offsets', () => {
+  const b = new BtfBuilder();
+  const u32t = b.add({ kind: BtfKind.INT, name: 'unsigned int', size: 4, encoding: 0, bitsOffset: 0, bits: 32 });
+  const u64t = b.add({ kind: BtfKind.INT, name: 'unsigned long long', size: 8, encoding: 0, bitsOffset: 0, bits: 64 });
+  const pid = b.add({ kind: BtfKind.VAR, name: 'target_pid', type: u32t, linkage: 1 });
+  const seen = b.add({ kind: BtfKind.VAR, name: 'seen', type: u64t, linkage: 1 });
+  const sec = b.add({ kind: BtfKind.DATASEC, name: '.data', size: 16, vars: [{ type: pid, offset: 0, size: 4 }, { type: seen, offset: 8, size: 8 }] });
+  const c = btfCodec<{ target_pid: number; seen: bigint }>(parseBtf(b.finish()), sec);
+  assert.equal(c.size, 16);
+  const bytes16 = c.encode({ target_pid: 5, seen: 9n });
+  assert.deepEqual([...bytes16], [5, 0, 0, 0, 0, 0, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0]);
+  assert.deepEqual(c.decode(bytes16), { target_pid: 5, seen: 9n });
+});

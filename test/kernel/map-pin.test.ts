@@ -2,6 +2,7 @@
 // failure), typed errors for paths off bpffs, info(), ids, open by id, BTF-described maps
 // decoded with the BTF read back from the kernel, and no leaked fds over 1,000 maps.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -42,6 +43,25 @@ kernelTest('pin, open pinned, unpin: the map outlives its fd; clear errors for b
   using m = ArrayMap.create({ value: u32, maxEntries: 1, name: 'kt_badpin' });
   assert.throws(() => m.pin(join(notBpffs, 'x')), (e: unknown) => e instanceof BpffsError && /not on a BPF filesystem/.test(e.message) && /\/sys\/fs\/bpf/.test(e.message));
   assert.throws(() => BpfMap.fromPin(join(notBpffs)), BpffsError);
+});
+
+kernelTest('pinning under /sys/fs/bpf mounts bpffs there when it is missing (in a private mount namespace)', () => {
+  // unshare gives the child its own copy of the mounts: it unmounts bpffs there, then pins,
+  // and nothing changes for this machine (the namespace and its bpffs go away with the child).
+  const kernelIndex = new URL('../../src/kernel/index.js', import.meta.url).href;
+  const script = `
+    const { isBpffs, BpfMap } = await import(${JSON.stringify(kernelIndex)});
+    const before = isBpffs('/sys/fs/bpf');
+    const m = BpfMap.create({ type: 'ARRAY', keySize: 4, valueSize: 4, maxEntries: 1, name: 'kt_ns' });
+    m.pin('/sys/fs/bpf/tsbpf-ns/m');
+    const again = BpfMap.fromPin('/sys/fs/bpf/tsbpf-ns/m');
+    console.log(JSON.stringify({ before, after: isBpffs('/sys/fs/bpf'), name: again.name }));
+    again.close();
+    m.close();`;
+  const r = spawnSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', 'while umount /sys/fs/bpf 2>/dev/null; do :; done; exec "$0" --input-type=module -e "$1"', process.execPath, script], { encoding: 'utf8' });
+  assert.equal(r.status, 0, `${r.error ?? ''}${r.stderr}`);
+  assert.deepEqual(JSON.parse(r.stdout), { before: false, after: true, name: 'kt_ns' });
+  assert.ok(isBpffs(BPFFS_ROOT), "this machine's bpffs is untouched");
 });
 
 kernelTest('info(), ids, open by id, read-only fds', () => {

@@ -170,7 +170,7 @@ kernelTest('tsbpf link list: a table by default, JSON with --json, with the atta
   const table = execFileSync(process.execPath, [CLI, 'link', 'list'], { encoding: 'utf8' });
   const row = table.split('\n').find((l) => l.trim().startsWith(`${id} `));
   assert.ok(row, table);
-  assert.match(row, /perf_event\s+\d+\s+tracepoint tracepoint sys_enter_getppid/);
+  assert.match(row, /perf_event\s+\d+\s+tracepoint sys_enter_getppid$/);
   assert.match(table.split('\n')[0]!, /^\s*ID\s+TYPE\s+PROG\s+ATTACHED TO$/);
   const json = JSON.parse(execFileSync(process.execPath, [CLI, 'link', 'list', '--json'], { encoding: 'utf8' })) as Array<Record<string, unknown>>;
   const mine = json.find((l) => l.id === id)!;

@@ -8,6 +8,7 @@ import {
   AttachTargetNotFoundError,
   attach,
   CLASSIC_USDT_SPEC_LAYOUT,
+  LIBBPF_1_7_USDT_SPEC_LAYOUT,
   encodeUsdtSpec,
   InvalidAttachError,
   parseUsdtArgs,
@@ -76,6 +77,7 @@ test('USDT spec encoding follows struct __bpf_usdt_spec, and its layout comes fr
   const m17 = v17.maps.find((m) => m.name === '__bpf_usdt_specs')!;
   const layout = usdtSpecLayoutFromBtf(v17.btf!, m17.valueType!);
   assert.equal(layout.size, m17.valueSize);
+  assert.deepEqual(layout, LIBBPF_1_7_USDT_SPEC_LAYOUT, 'the built-in 1.7 layout matches what clang laid out');
   assert.deepEqual(layout.arg.argType, { bit: 64, bits: 8 });
   assert.ok(layout.arg.idxRegOff && layout.arg.scaleBitshift);
   const sib = encodeUsdtSpec(parseUsdtArgs('-1@-96(%rbp,%rax,8)', 'x64'), 0n, layout);
@@ -111,7 +113,8 @@ kernelTest('USDT: bpf_usdt_arg() reads the arguments, the semaphore is set while
   const fds = openFds();
   {
     using hit = usdt(obj.programs.on_hit!, TARGET, 'tsbpf', 'hit', { ...maps, cookie: 77n });
-    using guarded = usdt(obj.programs.on_guarded!, TARGET, 'tsbpf', 'guarded', maps);
+    // Without maps given, the program's own usdt.bpf.h maps are found through the kernel.
+    using guarded = usdt(obj.programs.on_guarded!, TARGET, 'tsbpf', 'guarded');
     using mul = attach(obj.programs.on_mul!, `usdt/${TARGET_LIB}:tsbpf_lib:mul`, { usdt: maps });
     assert.equal(hit.kind, 'usdt');
     assert.equal(mul.kind, 'usdt');

@@ -36,9 +36,13 @@ export function bpfObjects(): string[] {
 }
 
 let scratch: string | undefined;
-/** Writes `bytes` to a per-process temporary directory; returns the path. */
+/** Writes `bytes` to a per-process temporary directory (removed at exit); returns the path. */
 export function tempFile(name: string, bytes: Uint8Array): string {
-  scratch ??= mkdtempSync(join(tmpdir(), 'tsbpf-writer-'));
+  if (scratch === undefined) {
+    const dir = mkdtempSync(join(tmpdir(), 'tsbpf-writer-'));
+    process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+    scratch = dir;
+  }
   const path = join(scratch, name.replaceAll('/', '_'));
   writeFileSync(path, bytes);
   return path;
