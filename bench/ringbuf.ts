@@ -12,7 +12,7 @@
  * events_per_cpu_s, ns_cpu_per_event, wakeups}. Consumer CPU is user + system time of the
  * consuming process (process.cpuUsage / getrusage) from the producer's start to the last record.
  *
- *   npm run bench:ringbuf [-- --n 3000000 --rounds 1 --coalesce 1 --pin]
+ *   npm run bench:ringbuf [-- --n 3000000 --rounds 1 --coalesce 1 --warmup 300000 --pin]
  *
  * Needs root (or CAP_BPF + CAP_PERFMON), cc and libbpf-dev.
  */
@@ -33,7 +33,9 @@ function arg(name: string, fallback: number): number {
   return i > 0 ? Number(process.argv[i + 1]) : fallback;
 }
 
-const N = arg('n', 3_000_000);
+let N = arg('n', 3_000_000);
+/** Events of an unreported first run of each consumer, so that JIT compilation is not measured. */
+const WARMUP = arg('warmup', 300_000);
 const ROUNDS = arg('rounds', 1);
 const COALESCE_MS = arg('coalesce', 1);
 const RING = 4 << 20;
@@ -201,6 +203,12 @@ async function main(): Promise<void> {
     // This thread (the tsbpf consumer) on CPU 0 like the C consumer, the producer on CPU 1.
     if (PIN) execFileSync('taskset', ['-pc', '0', String(process.pid)], { stdio: 'ignore' });
     const runs = [() => runTsbpf(events, cfg, producerPath, 0), () => runTsbpf(events, cfg, producerPath, COALESCE_MS), () => runLibbpf(events, cfg, producerPath, consumerPath)];
+    if (WARMUP > 0) {
+      const n = N;
+      N = WARMUP;
+      for (const run of runs) await run();
+      N = n;
+    }
     for (let round = 0; round < ROUNDS; round++) {
       // Alternate the order so that no consumer always runs first.
       const order = round % 2 ? [...runs].reverse() : runs;

@@ -11,7 +11,7 @@ const BUSY_RECORDS = 4;
 /** What a consume session needs of its reader. */
 export interface ConsumeTarget {
   readonly subject: string;
-  /** Ring capacity in bytes (a tick that consumes over a quarter of it comes back at once). */
+  /** Ring capacity in bytes (a tick that consumes over an eighth of it comes back at once). */
   readonly capacity: number;
   closed(): boolean;
   /** Reads every record that is there, calling the user's function; may throw. */
@@ -126,7 +126,7 @@ export class ConsumeSession {
     const from = this.target.position();
     const n = this.read();
     if (n < 0) return;
-    if (n >= BUSY_RECORDS) this.later(this.target.position() - from > this.target.capacity / 4 ? 0 : this.coalesce);
+    if (n >= BUSY_RECORDS) this.later(this.target.position() - from > this.target.capacity / 8 ? 0 : this.coalesce);
     else this.target.arm(); // quiet again: level-triggered epoll reports anything already there
   };
 

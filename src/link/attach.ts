@@ -121,4 +121,11 @@ export function attach(program: Program, section?: string | SectionMatch, option
 
 // Collection.attachAll() uses this dispatcher once the link layer is loaded (the kernel layer
 // cannot import it: arrows point down).
-registerAutoAttacher((program, spec) => (spec.sectionDef?.autoAttach ? attach(program, { def: spec.sectionDef, extras: spec.attachTo }) : undefined));
+// Bare sections of kinds that need a target (SEC("usdt"), SEC("uprobe"), SEC("kprobe")) are
+// skipped, as libbpf skips them: the application attaches those itself.
+const NEEDS_TARGET = new Set(['tracepoint', 'raw_tracepoint', 'kprobe', 'ksyscall', 'kprobe.multi', 'kprobe.session', 'uprobe', 'uprobe.multi', 'usdt']);
+registerAutoAttacher((program, spec) => {
+  const def = spec.sectionDef;
+  if (!def?.autoAttach || (spec.attachTo === '' && NEEDS_TARGET.has(def.autoAttach))) return undefined;
+  return attach(program, { def, extras: spec.attachTo });
+});

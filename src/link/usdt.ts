@@ -25,7 +25,10 @@
  * - spec ids: one per distinct argument string per attach call, allocated per specs map and
  *   freed on close; usdt_cookie is the same for every site of one attach call;
  * - usdt.bpf.h declares bpf_usdt_arg() and friends as global functions, which the kernel only
- *   verifies with the object's BTF func_info: a loader must pass it (a Collection does).
+ *   verifies with the object's BTF func_info: a loader must pass it (a Collection does). The
+ *   version in libbpf 1.1 writes `*res = 0` before checking anything, which kernels treating
+ *   global functions' pointer arguments as nullable (6.18 does) reject at load time; with the
+ *   helpers made static (as testdata/link/*.bpf.c do) the programs load.
  */
 import { readFileSync } from 'node:fs';
 import { ET } from '../elf/index.js';
