@@ -5,6 +5,7 @@
  */
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { TsbpfError } from '../errors.js';
+import { HOST_LE } from '../sys/index.js';
 import { mapShared, PROT_READ, PROT_WRITE, unmap } from './mapping.js';
 import { ConsumeSession } from './consume.js';
 import { FdWatch, pollError, Waiter, YIELD_EVERY } from './readiness.js';
@@ -47,9 +48,11 @@ export interface RingBufConsumeOptions extends RingBufIterateOptions {
  * kernel maps twice in a row so that a record crossing the end of the ring is contiguous. Each
  * record starts with struct bpf_ringbuf_hdr (`len` with the BUSY and DISCARD bits, `pg_off`)
  * and is rounded up to 8 bytes. Positions are loaded and stored sequentially consistent
- * (Atomics), and the consumer position is stored before every wait and the producer position
- * read again after it: the kernel only wakes a consumer whose position equals the record it
- * commits.
+ * (Atomics over the mapping: the consumer position through a BigInt64Array, the producer's
+ * through its low 32-bit word, see `loadProducer`), headers with Atomics.load (acquire). The
+ * consumer position is stored before every wait and the producer position read again after
+ * it: the kernel only wakes a consumer whose position equals the record it commits, so a
+ * release-only store could lose a wakeup.
  *
  * Readiness comes from epoll on the map fd through the event loop; nothing blocks the loop.
  * Minimum kernel version: 5.8 (BPF_MAP_TYPE_RINGBUF).
@@ -69,6 +72,7 @@ export class RingBufReader implements AsyncIterable<RingBufRecord>, Disposable {
   private producerArea: ArrayBuffer | undefined;
   private readonly consumerPos: BigInt64Array;
   private readonly producerPos: BigInt64Array;
+  private readonly producerLow: Int32Array;
   private readonly headers: Int32Array;
   /** @internal The data area (twice) as bytes. */
   bytes: Uint8Array;
@@ -112,6 +116,7 @@ export class RingBufReader implements AsyncIterable<RingBufRecord>, Disposable {
     }
     this.consumerPos = new BigInt64Array(this.consumerPage, 0, 1);
     this.producerPos = new BigInt64Array(this.producerArea, 0, 1);
+    this.producerLow = new Int32Array(this.producerArea, HOST_LE ? 0 : 4, 1);
     this.headers = new Int32Array(this.producerArea, page, (2 * size) / 4);
     this.bytes = new Uint8Array(this.producerArea, page, 2 * size);
     this.dataView = new DataView(this.producerArea, page, 2 * size);
@@ -151,6 +156,16 @@ export class RingBufReader implements AsyncIterable<RingBufRecord>, Disposable {
     return Number(Atomics.load(this.producerPos, 0)) - this.cons;
   }
 
+  /**
+   * The producer position, loaded sequentially consistent. Only the low 32 bits of the 64-bit
+   * position are loaded (an Atomics load of the aligned low word, which the kernel's 64-bit
+   * store writes at once; no BigInt to allocate): the producer is never more than the ring's
+   * size (at most 2^31) ahead of `cons`, so the distance modulo 2^32 is the distance.
+   */
+  private loadProducer(cons: number): number {
+    return cons + ((Atomics.load(this.producerLow, 0) - cons) >>> 0);
+  }
+
   /** Ends the current lease. */
   private release(): void {
     this.generation++;
@@ -184,12 +199,12 @@ export class RingBufReader implements AsyncIterable<RingBufRecord>, Disposable {
     if (this.cons - this.committed >= this.commitBytes) this.store();
     for (;;) {
       if (this.cons >= this.prod) {
-        this.prod = Number(Atomics.load(this.producerPos, 0));
+        this.prod = this.loadProducer(this.cons);
         if (this.cons >= this.prod) {
           this.store();
           // The store and this load are both sequentially consistent: a record committed
           // before our store was published is seen here; one committed after it woke us.
-          this.prod = Number(Atomics.load(this.producerPos, 0));
+          this.prod = this.loadProducer(this.cons);
           if (this.cons >= this.prod) return undefined;
         }
       }
@@ -231,12 +246,12 @@ export class RingBufReader implements AsyncIterable<RingBufRecord>, Disposable {
     const stop = cons + this.size;
     try {
       outer: while (cons < stop) {
-        let prod = Number(Atomics.load(this.producerPos, 0));
+        let prod = this.loadProducer(cons);
         if (cons >= prod) {
           this.cons = cons;
           this.off = off;
           this.store();
-          prod = Number(Atomics.load(this.producerPos, 0));
+          prod = this.loadProducer(cons);
           if (cons >= prod) break;
         }
         while (cons < prod) {

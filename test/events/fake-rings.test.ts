@@ -40,8 +40,11 @@ class FakeSys implements Syscalls {
     this.closed.push(fd);
     return 0;
   }
+  /** Where a fresh ring's positions start (a ring that has been used for a while). */
+  startPos = 0n;
   mmap(fd: number, length: number, _prot: number, _flags: number, offset: number): ArrayBuffer {
     const buffer = new ArrayBuffer(length);
+    if (this.startPos && length >= 8) new BigInt64Array(buffer, 0, 1)[0] = this.startPos;
     this.maps.push({ fd, offset, buffer });
     return buffer;
   }
@@ -95,6 +98,7 @@ class FakeRingProducer {
     this.consumer = new BigInt64Array(c.buffer, 0, 1);
     this.producer = new BigInt64Array(p.buffer, 0, 1);
     this.data = new DataView(p.buffer, PAGE);
+    this.pos = Number(this.producer[0]);
   }
   private byte(at: number, v: number): void {
     const o = at % this.size;
@@ -164,6 +168,21 @@ test('ring buffer (fake): records of every length, across the end of the ring, a
     assert.equal(k.consumer[0], BigInt(k.pos), 'consumer position committed');
   }
   assert.ok(crossed > 5, `${crossed} records crossed the end`);
+  r.close();
+});
+
+test('ring buffer (fake): positions past 2^32 (4 GiB through the ring) work on', () => {
+  sys.startPos = 2n ** 32n - 40n;
+  const r = RingBufReader.open({ fd: 7, maxEntries: PAGE, type: 'RINGBUF' });
+  const k = new FakeRingProducer(PAGE);
+  for (let round = 0; round < 3; round++) {
+    for (let i = 0; i < 5; i++) k.output(16, round * 5 + i);
+    const got: number[] = [];
+    r.drain((rec) => got.push(rec.data[0]!));
+    assert.deepEqual(got, [0, 1, 2, 3, 4].map((i) => round * 5 + i));
+    assert.equal(k.consumer[0], BigInt(k.pos));
+  }
+  assert.ok(k.pos > 2 ** 32);
   r.close();
 });
 

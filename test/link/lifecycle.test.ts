@@ -49,8 +49,22 @@ function devProgsOn(dir: string): number {
 async function hold(args: string[]): Promise<{ child: ChildProcess; linkId: number }> {
   const child = spawn(process.execPath, [join(CHILDREN, 'hold.js'), ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout! });
-  const [line] = (await once(lines, 'line')) as [string];
+  // A child that dies before attaching must fail the test, not leave it waiting (and its
+  // cgroup or bpffs mount behind).
+  const died = once(child, 'exit').then(([code, signal]) => {
+    throw new Error(`hold.js ${args.join(' ')} exited (${code ?? signal}) before attaching`);
+  });
+  const [line] = (await Promise.race([once(lines, 'line'), died])) as [string];
+  died.catch(() => {});
   return { child, linkId: (JSON.parse(line) as { linkId: number }).linkId };
+}
+
+/** Kills a child still running and waits for it (so its cgroup can be removed). */
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill('SIGKILL');
+  await exited;
 }
 
 /** Waits until link `id` is gone (the kernel frees ids shortly after the last reference). */
@@ -76,7 +90,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
         assert.ok(await gone(linkId), 'the link is gone');
         assert.equal(devProgsOn(dir), 0, 'the PROG_ATTACH program was detached');
       } finally {
-        child.kill('SIGKILL');
+        await stop(child);
       }
     });
   });
@@ -109,7 +123,8 @@ kernelTest('normal exit detaches; a link pinned on request survives the process 
   await withBpffs(async (fs) => {
     const path = join(fs, 'held');
     const pinned = await hold(['pin', path]);
-    await once(pinned.child, 'exit');
+    if (pinned.child.exitCode === null) await once(pinned.child, 'exit');
+    assert.equal(pinned.child.exitCode, 0);
     assert.ok(existsSync(path));
     assert.ok(linkIds().includes(pinned.linkId), 'the pinned link outlived its process');
     {
