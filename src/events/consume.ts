@@ -6,7 +6,7 @@ import { TsbpfError } from '../errors.js';
 import { pollError } from './readiness.js';
 
 /** A wakeup that finds at least this many records means the ring is busy (for coalescing). */
-const BUSY_RECORDS = 4;
+export const BUSY_RECORDS = 4;
 
 /** What a consume session needs of its reader. */
 export interface ConsumeTarget {

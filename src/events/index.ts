@@ -9,6 +9,7 @@ export {
   BPF_RINGBUF_BUSY_BIT,
   BPF_RINGBUF_DISCARD_BIT,
   BPF_RINGBUF_HDR_SZ,
+  DEFAULT_COALESCE_MS,
   type RingBufReaderOptions,
   type RingBufRecord,
   type RingBufIterateOptions,

@@ -7,7 +7,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { TsbpfError } from '../errors.js';
 import { HOST_LE } from '../sys/index.js';
 import { mapShared, PROT_READ, PROT_WRITE, unmap } from './mapping.js';
-import { ConsumeSession } from './consume.js';
+import { BUSY_RECORDS, ConsumeSession } from './consume.js';
 import { FdWatch, pollError, Waiter, YIELD_EVERY } from './readiness.js';
 import { resolveMap, type MapSource } from './source.js';
 import { BPF_RINGBUF_DISCARD_BIT, BPF_RINGBUF_HDR_SZ, EMPTY, EMPTY_VIEW, Lease, LEN_MASK, type RingBufRecord } from './ringbuf-record.js';
@@ -25,20 +25,28 @@ export interface RingBufReaderOptions {
   commitBytes?: number;
 }
 
-/** Options of {@link RingBufReader.records}. */
+/** Options of {@link RingBufReader.records} and {@link RingBufReader.consume}. */
 export interface RingBufIterateOptions {
   /** Ends the iteration (cleanly, without an error) when aborted. */
   signal?: AbortSignal;
-}
-
-/** Options of {@link RingBufReader.consume}. */
-export interface RingBufConsumeOptions extends RingBufIterateOptions {
   /**
-   * Under load, read the ring every this many milliseconds instead of on every epoll wakeup
-   * (default 0: always on wakeup). See {@link RingBufReader.consume}.
+   * Wakeup coalescing (default {@link DEFAULT_COALESCE_MS}): when a wakeup finds the ring busy
+   * (several records at once), wait this many milliseconds for the next batch instead of being
+   * woken by epoll for every few records; back on epoll as soon as a read finds it quiet. A
+   * lone record is still delivered at once. 0 turns it off: every batch as soon as epoll
+   * reports it, for the lowest latency at a much higher CPU cost per record under load.
    */
   coalesceMs?: number;
 }
+
+/** Options of {@link RingBufReader.consume}. */
+export type RingBufConsumeOptions = RingBufIterateOptions;
+
+/**
+ * The default coalescing delay of ring buffer readers, in milliseconds: under load a record
+ * waits at most about this long (plus event loop delays) before it is read.
+ */
+export const DEFAULT_COALESCE_MS = 1;
 
 /**
  * A reader of one BPF ring buffer map.
@@ -293,11 +301,12 @@ export class RingBufReader implements AsyncIterable<RingBufRecord>, Disposable {
    * closed or `signal` aborts (the promise then resolves) or `fn` throws (it then rejects).
    * `fn` gets the reused record of {@link drain}.
    *
-   * By default every batch is read as soon as epoll reports it (lowest latency). With
-   * `coalesceMs`, a wakeup that finds a busy ring switches to reading it on a timer every
-   * `coalesceMs` (sooner when the ring fills up) until a read finds it quiet, then waits on
-   * epoll again: fewer, larger batches, so much less CPU per record under load, for at most
-   * that much added latency.
+   * Records are read as soon as epoll reports them, except under load: a wakeup that finds a
+   * busy ring switches to reading it on a timer every `coalesceMs` (default 1 ms; at once when
+   * more than an eighth of the ring came in since the last read) until a read finds it quiet,
+   * then waits on epoll again. Fewer, larger batches use much less CPU per record (the kernel
+   * wakes a consumer for the first record after each catch-up, and every wakeup costs an
+   * event-loop turn). `coalesceMs: 0` reads every batch on its wakeup.
    *
    * @example
    * let count = 0;
@@ -320,7 +329,7 @@ export class RingBufReader implements AsyncIterable<RingBufRecord>, Disposable {
           this.active = undefined;
         },
       },
-      { signal: options.signal, coalesceMs: options.coalesceMs, referenced: this.referenced },
+      { signal: options.signal, coalesceMs: options.coalesceMs ?? DEFAULT_COALESCE_MS, referenced: this.referenced },
     );
     if (session.active) this.session = session;
     return session.done;
@@ -329,10 +338,11 @@ export class RingBufReader implements AsyncIterable<RingBufRecord>, Disposable {
   /**
    * The records as they arrive. Each is a lease until the iterator's next step. Ends when the
    * reader is closed or the signal aborts; breaking out of the loop commits what was read.
+   * Waits coalesce under load as in {@link consume} (`coalesceMs`).
    */
   records(options: RingBufIterateOptions = {}): AsyncIterableIterator<RingBufRecord> {
     this.claim('iterator');
-    return this.iterate(options.signal);
+    return this.iterate(options.signal, Math.max(0, options.coalesceMs ?? DEFAULT_COALESCE_MS));
   }
 
   /** Same as {@link records} without options. */
@@ -340,13 +350,16 @@ export class RingBufReader implements AsyncIterable<RingBufRecord>, Disposable {
     return this.records();
   }
 
-  private async *iterate(signal: AbortSignal | undefined): AsyncGenerator<RingBufRecord, void, undefined> {
+  private async *iterate(signal: AbortSignal | undefined, coalesce: number): AsyncGenerator<RingBufRecord, void, undefined> {
     try {
       let run = 0;
+      let batch = 0;
+      let from = this.cons;
       while (!this.isClosed && !signal?.aborted) {
         const rec = this.read();
         if (rec) {
           yield rec;
+          batch++;
           // Records that are already there resolve through microtasks only: let the event
           // loop run now and then, or a busy ring would starve timers and I/O.
           if (++run >= YIELD_EVERY) {
@@ -356,6 +369,24 @@ export class RingBufReader implements AsyncIterable<RingBufRecord>, Disposable {
           continue;
         }
         run = 0;
+        const busy = coalesce > 0 && batch >= BUSY_RECORDS;
+        const filling = this.cons - from > this.size / 8;
+        batch = 0;
+        from = this.cons;
+        if (busy && filling) {
+          await nextTurn();
+          continue;
+        }
+        if (busy) {
+          // Busy: come back on a timer rather than on the next wakeup (see consume()).
+          this.watch.stop();
+          const timer = setTimeout(() => this.waiter.wake(), coalesce);
+          if (!this.referenced) timer.unref();
+          const ok = await this.waiter.wait(signal);
+          clearTimeout(timer);
+          if (!ok) return;
+          continue;
+        }
         this.watch.start();
         if (!(await this.waiter.wait(signal))) return;
       }

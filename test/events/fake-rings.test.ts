@@ -467,3 +467,24 @@ test('perf buffer (fake): a failure half-way closes everything opened so far', (
   assert.throws(() => PerfBufReader.open({ fd: 3, maxEntries: 4, type: 'PERF_EVENT_ARRAY' }, { cpus: [0] }), /mmap .*EPERM/);
   assert.deepEqual(sys.closed, [50]);
 });
+
+test('ring buffer (fake): an iterator that found a busy ring waits on a timer, not epoll', async () => {
+  const r = RingBufReader.open({ fd: 7, maxEntries: 4 * PAGE, type: 'RINGBUF' });
+  const k = new FakeRingProducer(4 * PAGE);
+  const it = r.records({ coalesceMs: 5 });
+  for (let i = 0; i < 10; i++) k.output(8, i);
+  for (let i = 0; i < 10; i++) assert.equal((await it.next()).value!.data[0], i);
+  const next = it.next(); // nothing there: busy before, so a timer
+  await new Promise((res) => setImmediate(res));
+  assert.equal(sys.active(7), 0, 'not on epoll');
+  k.output(8, 42);
+  assert.equal((await next).value!.data[0], 42, 'the timer read it');
+  const quiet = it.next(); // a batch of one: back on epoll
+  await new Promise((res) => setImmediate(res));
+  assert.equal(sys.active(7), 1);
+  k.output(8, 43);
+  sys.fire(7);
+  assert.equal((await quiet).value!.data[0], 43);
+  await it.return!();
+  r.close();
+});

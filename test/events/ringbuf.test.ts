@@ -81,8 +81,8 @@ kernelTest('ring buffer overflow: failed reservations account for every missing 
   assert.equal(readCfg(s.cfg).failed, failed);
 });
 
-for (const coalesceMs of [0, 2]) {
-  kernelTest(`ring buffer: consume(${coalesceMs ? `coalesceMs ${coalesceMs}` : ''}) follows a busy producer; received + failed = produced`, async () => {
+for (const coalesceMs of [undefined, 0, 5]) {
+  kernelTest(`ring buffer: consume(${coalesceMs === undefined ? '' : `coalesceMs ${coalesceMs}`}) follows a busy producer; received + failed = produced`, async () => {
     await using s = setup(16 * 4096, 24);
     using reader = RingBufReader.open(s.events);
     let received = 0;
