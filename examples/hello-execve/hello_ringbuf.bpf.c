@@ -22,6 +22,9 @@ struct {
 	__type(value, __u64);
 } dropped SEC(".maps");
 
+/* Puts struct exec_event into the object's BTF, so user space can decode records by it. */
+struct exec_event *exec_event_type __attribute__((unused));
+
 SEC("tracepoint/syscalls/sys_enter_execve")
 int hello_ringbuf(void *ctx)
 {

@@ -15,6 +15,9 @@ struct {
 	__uint(value_size, sizeof(__u32));
 } events SEC(".maps");
 
+/* Puts struct exec_event into the object's BTF, so user space can decode records by it. */
+struct exec_event *exec_event_type __attribute__((unused));
+
 SEC("tracepoint/syscalls/sys_enter_execve")
 int exec_perf(void *ctx)
 {

@@ -58,12 +58,15 @@ function install(): void {
     if (armed.has(signal)) continue;
     armed.add(signal);
     const handler = (): void => {
+      // Runs first (prepended), so the application's listeners — `once` ones included, which
+      // are removed as they run — are still counted here.
+      const othersListen = process.listenerCount(signal) > 1;
       closeAllLinks();
       process.removeListener(signal, handler);
       armed.delete(signal);
       // Nobody else handles it: restore the default action by raising the signal again.
-      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+      if (!othersListen) process.kill(process.pid, signal);
     };
-    process.on(signal, handler);
+    process.prependListener(signal, handler);
   }
 }

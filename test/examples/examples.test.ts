@@ -1,0 +1,105 @@
+/**
+ * The examples run by their documented commands and do what they say, checked from outside:
+ * events from processes this test spawns, exact syscall counts, the denied open, and nothing of
+ * them left loaded afterwards.
+ */
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { kernelTest } from '../support/kernel.js';
+
+interface Run {
+  child: ChildProcess;
+  output: () => string;
+  done: Promise<number | null>;
+}
+
+function runExample(script: string, args: string[]): Run {
+  const child = spawn(process.execPath, [`dist/examples/${script}`, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const done = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, output: () => out, done };
+}
+
+async function until(run: Run, text: string, ms = 15_000): Promise<void> {
+  const start = Date.now();
+  while (!run.output().includes(text)) {
+    if (Date.now() - start > ms) throw new Error(`no '${text}' in:\n${run.output()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Program names bpftool sees loaded right now. */
+function loadedPrograms(): string[] {
+  const r = spawnSync('bpftool', ['-j', 'prog', 'show'], { encoding: 'utf8' });
+  return (JSON.parse(r.stdout || '[]') as Array<{ name?: string }>).map((p) => p.name ?? '');
+}
+
+/** The kernel frees a program shortly after its last reference goes (RCU): allow it 3 s. */
+async function assertUnloaded(name: string): Promise<void> {
+  for (let i = 0; i < 60 && loadedPrograms().includes(name); i++) await new Promise((r) => setTimeout(r, 50));
+  assert.ok(!loadedPrograms().includes(name), `${name} is still loaded 3 s after the example exited`);
+}
+
+kernelTest('hello-execve: trace_pipe shows Hello World for an execve this test makes', async () => {
+  const run = runExample('hello-execve/hello.js', ['--duration', '4']);
+  await until(run, 'Attached');
+  const child = spawnSync('/bin/true');
+  assert.equal(await run.done, 0, run.output());
+  assert.match(run.output(), new RegExp(`Hello World from pid ${child.pid}\\b`));
+  await assertUnloaded('hello');
+});
+
+kernelTest('hello-execve ring buffer: {pid, comm} records decoded through BTF', async () => {
+  const run = runExample('hello-execve/hello-ringbuf.js', ['--duration', '4']);
+  await until(run, 'PID');
+  await new Promise((r) => setTimeout(r, 300));
+  const child = spawnSync('/bin/true');
+  assert.equal(await run.done, 0, run.output());
+  assert.match(run.output(), new RegExp(`^${child.pid}\\s+\\S+`, 'm'));
+  assert.match(run.output(), /lost 0 events/);
+  await assertUnloaded('hello_ringbuf');
+});
+
+kernelTest('syscount: the count of a syscall per command matches what a child did, printed on Ctrl-C', async () => {
+  const run = runExample('syscount/syscount.js', ['--syscall', '110']); // getppid
+  await until(run, 'Counting');
+  await new Promise((r) => setTimeout(r, 300));
+  // A copy of python3 under a unique name, so its comm is ours alone.
+  const comm = `sc${process.pid % 100000}`;
+  spawnSync('cp', ['/usr/bin/python3', `/tmp/${comm}`]);
+  try {
+    const r = spawnSync(`/tmp/${comm}`, ['-c', 'import os\nfor _ in range(4321): os.getppid()']);
+    assert.equal(r.status, 0, String(r.stderr));
+  } finally {
+    spawnSync('rm', ['-f', `/tmp/${comm}`]);
+  }
+  run.child.kill('SIGINT');
+  assert.equal(await run.done, 0, run.output());
+  assert.match(run.output(), new RegExp(`^@\\[${comm}\\]: 4321$`, 'm'));
+  await assertUnloaded('syscount');
+});
+
+kernelTest('cgroup-device: urandom denied inside the cgroup, random allowed, cgroup removed', async () => {
+  const run = runExample('cgroup-device/device.js', []);
+  assert.equal(await run.done, 0, run.output());
+  const out = run.output();
+  assert.match(out, /head: cannot open '\/dev\/urandom' for reading: Operation not permitted/);
+  assert.match(out, /\/dev\/random[^\n]*\nok: read 4 bytes/);
+  assert.match(out, /denied accesses: 1/);
+  const leftover = spawnSync('sh', ['-c', 'ls -d /sys/fs/cgroup/unified/tsbpf-device-* 2>/dev/null'], { encoding: 'utf8' }).stdout;
+  assert.equal(leftover.trim(), '');
+  await assertUnloaded('deny_urandom');
+});
+
+kernelTest('perf-events: execve events from every CPU ring, losses counted', async () => {
+  const run = runExample('perf-events/perf.js', ['--duration', '4']);
+  await until(run, 'CPU PID');
+  await new Promise((r) => setTimeout(r, 300));
+  const pids = [spawnSync('/bin/true').pid, spawnSync('/bin/true').pid];
+  assert.equal(await run.done, 0, run.output());
+  for (const pid of pids) assert.match(run.output(), new RegExp(`^\\d+\\s+${pid}\\s`, 'm'));
+  assert.match(run.output(), /lost 0 events in total/);
+  await assertUnloaded('exec_perf');
+});
