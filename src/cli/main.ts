@@ -24,12 +24,17 @@ const program = new Command('tsbpf')
   .description('eBPF toolkit for TypeScript: inspect, assemble, run and load BPF programs')
   .version('0.1.0');
 
-const wanted = process.argv[2];
+// --explain anywhere on the line: print every system call tsbpf makes (like TSBPF_EXPLAIN=1).
+const argv = process.argv.filter((a) => a !== '--explain');
+if (argv.length !== process.argv.length) (await import('../sys/explain.js')).setExplain(true);
+program.option('--explain', 'print every bpf(), perf_event_open and ioctl call made, strace-style');
+
+const wanted = argv[2];
 const modules = wanted !== undefined && wanted in SUBCOMMANDS ? [SUBCOMMANDS[wanted]!] : Object.values(SUBCOMMANDS);
 for (const load of modules) (await load()).register(program);
 
 try {
-  await program.parseAsync(process.argv);
+  await program.parseAsync(argv);
 } catch (err) {
   if (err instanceof TsbpfError) {
     process.stderr.write(`tsbpf: ${err.message}\n`);
