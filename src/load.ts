@@ -6,23 +6,22 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseElf, SHN, STB } from './elf/index.js';
 import { Collection, type CollectionOptions } from './kernel/collection.js';
-import { readObject } from './object/index.js';
+import { readObject, weakExterns } from './object/index.js';
 
 /** Options of {@link load}: those of Collection.load. */
 export type LoadOptions = CollectionOptions;
 
 /**
- * Names of the undefined symbols an object declares __weak (STB_WEAK): the externs (kconfig,
- * ksyms, kfuncs) that may be missing from the kernel.
+ * Names of the externs (kconfig, ksyms, kfuncs) an object file declares __weak (STB_WEAK):
+ * those that may be missing from the kernel. The reader records them in the spec (`weak`);
+ * this reads the object for them.
  *
  * @example
  * weakExternsOf(readFileSync('x.bpf.o')); // Set { 'CONFIG_BPF_SYSCALL', 'bpf_task_acquire' }
  */
 export function weakExternsOf(bytes: Uint8Array): Set<string> {
-  const file = parseElf(bytes);
-  return new Set(file.symbols().filter((s) => s.shndx === SHN.UNDEF && s.bind === STB.WEAK && s.name !== '').map((s) => s.name));
+  return weakExterns(readObject(bytes));
 }
 
 /** 'exec' for 'exec.bpf.o': the name libbpf gives an object (its file name up to the first dot). */
@@ -45,12 +44,8 @@ export function objectNameOf(path: string): string {
 export async function load(object: string | URL | Uint8Array, options: LoadOptions = {}): Promise<Collection> {
   const path = typeof object === 'string' ? object : object instanceof URL ? fileURLToPath(object) : undefined;
   const bytes = path !== undefined ? new Uint8Array(await readFile(path)) : (object as Uint8Array);
-  const spec = readObject(bytes);
-  const weak = weakExternsOf(bytes);
-  for (const w of options.weakExterns ?? []) weak.add(w);
-  return Collection.load(spec, {
+  return Collection.load(readObject(bytes), {
     ...options,
     objectName: options.objectName ?? (path !== undefined ? objectNameOf(path) : undefined),
-    weakExterns: weak,
   });
 }

@@ -1,15 +1,18 @@
 /**
  * TypeScript declarations for BTF types, for programs that read BPF maps and ring buffers from
- * TypeScript. The mapping (the preamble of every output defines the aliases):
+ * TypeScript. They describe exactly the values the BTF codec (src/kernel/codec-btf.ts:
+ * `btfCodec`, typed maps, `collection.variables`) decodes to, so its results can be typed with
+ * them. The mapping (the preamble of every output defines the aliases):
  *
  * - integers: `u8 u16 u32 i8 i16 i32` are `number`, `u64 i64 u128 i128` are `bigint`, `_Bool`
- *   is `bool` (`boolean`); floats are `f32 f64 f128` (`number`);
+ *   is `bool` (`boolean`); floats `f32 f64` are `number`, and `f128` is its bytes
+ *   (`Uint8Array`);
  * - structs and unions: interfaces (a union lists every member); members of anonymous struct or
  *   union members are flattened into the parent, as C lets you access them; bitfields take the
  *   type of their declared base type with a `/* :N *\/` comment;
- * - fixed arrays: typed arrays for integer and float elements up to 64 bits (`Uint8Array`,
- *   `Int32Array`, `BigUint64Array`, `Float64Array`, ...), `FixedArray<T, N>` (an array whose
- *   length is the literal N) for anything else, nested for multi-dimensional arrays;
+ * - fixed arrays: `char[N]` (a `char` or CHAR-encoded element, typedefs followed) is a
+ *   `string`; any other `T[N]` is `FixedArray<T, N>` (an array of T whose length is the literal
+ *   N: numbers, bigints, booleans, ...), nested for multi-dimensional arrays;
  * - pointers: `Ptr<T>`, a bigint address typed by its pointee; function pointers point to a TS
  *   function type with the prototype's parameters;
  * - enums: a const object plus a same-named union type of its values (bigint literals for
@@ -25,7 +28,7 @@
 import { FormatError } from '../errors.js';
 import { BtfIntEncoding, BtfKind, type BtfMember, type BtfType } from './kinds.js';
 import type { Btf } from './parser.js';
-import { MAX_CHAIN, MAX_NESTING } from './layout.js';
+import { isCharType, MAX_CHAIN, MAX_NESTING } from './layout.js';
 
 /** Options of the TypeScript dump. */
 export interface TsDumpOptions {
@@ -46,11 +49,11 @@ export type i64 = bigint;
 export type i128 = bigint;
 export type f32 = number;
 export type f64 = number;
-export type f128 = number;
+export type f128 = Uint8Array;
 export type bool = boolean;
 /** A pointer: the address as a bigint, typed by what it points to. */
 export type Ptr<T> = bigint | (bigint & { readonly __pointee?: T });
-/** A C array \`T x[N]\` of non-numeric elements: an array whose length is N. */
+/** A C array \`T x[N]\` (but char arrays, which are strings): an array whose length is N. */
 export type FixedArray<T, N extends number> = T[] & { readonly length: N };
 `;
 
@@ -65,11 +68,6 @@ const RESERVED = new Set(
     'Int8Array Uint8Array Int16Array Uint16Array Int32Array Uint32Array BigInt64Array BigUint64Array Float32Array Float64Array'
   ).split(' '),
 );
-
-const TYPED_ARRAYS: Record<string, string> = {
-  i1: 'Int8Array', u1: 'Uint8Array', i2: 'Int16Array', u2: 'Uint16Array', i4: 'Int32Array', u4: 'Uint32Array',
-  i8: 'BigInt64Array', u8: 'BigUint64Array', f4: 'Float32Array', f8: 'Float64Array',
-};
 
 /** The TypeScript declarations for `btf` (all types, or `options.ids` and their dependencies). */
 export function formatTs(btf: Btf, options: TsDumpOptions = {}): string {
@@ -333,7 +331,7 @@ class TsDumper {
       case BtfKind.INT:
         return intName(t.size, t.encoding);
       case BtfKind.FLOAT:
-        return t.size <= 4 ? 'f32' : t.size <= 8 ? 'f64' : 'f128';
+        return t.size === 4 ? 'f32' : t.size === 8 ? 'f64' : t.size === 16 ? 'f128' : 'Uint8Array'; // the codec gives other sizes as bytes
       case BtfKind.PTR:
         return `Ptr<${this.ts(t.type, depth, guard + 1)}>`;
       case BtfKind.CONST:
@@ -342,16 +340,10 @@ class TsDumper {
       case BtfKind.TYPE_TAG:
       case BtfKind.TYPEDEF: // only undeclared ones (filtered dumps never reach these)
         return this.ts(t.type, depth, guard + 1);
-      case BtfKind.ARRAY: {
-        const el = this.skipMods(t.type);
-        const et = el === 0 ? undefined : this.t(el);
-        if (et && (et.kind === BtfKind.INT || et.kind === BtfKind.FLOAT) && !(et.kind === BtfKind.INT && et.encoding & BtfIntEncoding.BOOL)) {
-          const key = `${et.kind === BtfKind.FLOAT ? 'f' : et.encoding & BtfIntEncoding.SIGNED ? 'i' : 'u'}${et.size}`;
-          const typed = TYPED_ARRAYS[key];
-          if (typed) return typed;
-        }
+      case BtfKind.ARRAY:
+        // As the codec: char[N] is a string cut at its NUL, anything else an array of N.
+        if (isCharType(this.btf, t.type)) return 'string';
         return `FixedArray<${this.ts(t.type, depth, guard + 1)}, ${t.nelems}>`;
-      }
       case BtfKind.STRUCT:
       case BtfKind.UNION:
         return this.body(id, depth); // anonymous: inline

@@ -1,7 +1,7 @@
 /** BTF, the BPF Type Format: lazy decoder, .BTF.ext, builders and raw/C/TypeScript formatters. */
 export * from './kinds.js';
 export { parseBtf, Btf, type BtfHeader, type ParseBtfOptions } from './parser.js';
-export { resolveType, skipModifiers, sizeOf, alignOf, findMember, type MemberLocation, MAX_CHAIN, MAX_NESTING } from './layout.js';
+export { resolveType, skipModifiers, isCharType, sizeOf, alignOf, findMember, type MemberLocation, MAX_CHAIN, MAX_NESTING } from './layout.js';
 export {
   parseBtfExt,
   parseAccessString,

@@ -5,7 +5,7 @@
  * with reference cycles ends in a FormatError instead of a hang or a stack overflow.
  */
 import { FormatError } from '../errors.js';
-import { BtfKind, type BtfMember } from './kinds.js';
+import { BtfIntEncoding, BtfKind, type BtfMember } from './kinds.js';
 import type { Btf } from './parser.js';
 
 /** Longest typedef/qualifier/array chain followed before the BTF is declared cyclic. */
@@ -31,6 +31,19 @@ export function resolveType(btf: Btf, id: number): number {
     id = btf.sizeOrType(id);
   }
   throw tooDeep(btf, start, 'typedef/qualifier chain');
+}
+
+/**
+ * Whether `id` (typedefs and qualifiers followed) is a C `char`: a one-byte INT named 'char' or
+ * with the CHAR encoding, as bpftool decides that an array is a string. `signed char` and
+ * `unsigned char` are small integers. The BTF value codec decodes `char[N]` as a string and
+ * the TypeScript formatter types it so; both ask here.
+ */
+export function isCharType(btf: Btf, id: number): boolean {
+  const rid = resolveType(btf, id);
+  if (rid === 0) return false;
+  const t = btf.type(rid);
+  return t.kind === BtfKind.INT && t.size === 1 && (t.name === 'char' || (t.encoding & BtfIntEncoding.CHAR) !== 0);
 }
 
 /** Follows only CONST, VOLATILE, RESTRICT and TYPE_TAG (keeps typedefs). */

@@ -112,3 +112,12 @@ export function latin1OrUtf8(bytes: Uint8Array, start: number, end: number): str
   }
   return decoder.decode(bytes.subarray(start, end));
 }
+
+/**
+ * The text of a NUL-padded buffer up to its first NUL (all of it when there is none), as UTF-8:
+ * kernel names (map_name, comm), verifier logs, char arrays.
+ */
+export function cString(bytes: Uint8Array): string {
+  const end = bytes.indexOf(0);
+  return decoder.decode(end < 0 ? bytes : bytes.subarray(0, end));
+}

@@ -6,7 +6,7 @@
  */
 import type { Command } from 'commander';
 import { ParseError } from '../errors.js';
-import { table, toJson } from './map.js';
+import { table, toJson } from './format.js';
 
 interface Options {
   json?: boolean;

@@ -3,12 +3,7 @@
  * and what it is attached to (from struct bpf_link_info): a table, or JSON with --json.
  */
 import type { Command } from 'commander';
-
-/** bigints as numbers when exact, else as strings (JSON has no bigints). */
-function jsonValue(_key: string, value: unknown): unknown {
-  if (typeof value !== 'bigint') return value;
-  return value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value.toString();
-}
+import { table, toJson } from './format.js';
 
 /** Adds `link list` to the tsbpf command. */
 export function register(program: Command): void {
@@ -22,11 +17,10 @@ export function register(program: Command): void {
       const { listLinks, describeLinkInfo } = await import('../link/info.js');
       const links = listLinks();
       if (opts.json) {
-        process.stdout.write(JSON.stringify(links, jsonValue, 2) + '\n');
+        process.stdout.write(toJson(links) + '\n');
         return;
       }
-      const rows = [['ID', 'TYPE', 'PROG', 'ATTACHED TO'], ...links.map((l) => [String(l.id), l.type === 'UNSPEC' ? `type ${l.typeNumber}` : l.type.toLowerCase(), String(l.progId), describeLinkInfo(l)])];
-      const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i]!.length)));
-      for (const r of rows) process.stdout.write(`${r.slice(0, 3).map((c, i) => (i === 1 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')}  ${r[3]}`.trimEnd() + '\n');
+      const rows = links.map((l) => [String(l.id), l.type === 'UNSPEC' ? `type ${l.typeNumber}` : l.type.toLowerCase(), String(l.progId), describeLinkInfo(l)]);
+      process.stdout.write(table(['ID', 'TYPE', 'PROG', 'ATTACHED TO'], rows, { right: [0, 2] }));
     });
 }

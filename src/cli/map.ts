@@ -3,78 +3,17 @@
  * Tables for people by default, `--json` for programs. `dump` decodes entries with the map's
  * own BTF when it was created with one (read back from the kernel), else prints hex bytes.
  */
-import { readFileSync } from 'node:fs';
 import { endianness } from 'node:os';
 import type { Command } from 'commander';
 import { TsbpfError } from '../errors.js';
 import type { BtfValue } from '../kernel/codec-btf.js';
 import type { MapInfo } from '../kernel/map-info.js';
-
-/**
- * JSON text where bigints are written as plain numbers (u64 counters, addresses; exact, as
- * bpftool writes them), raw bytes as arrays of "0x.." strings like bpftool's, and arrays of
- * plain values on one line.
- */
-export function toJson(value: unknown, indent = ''): string {
-  if (typeof value === 'bigint') return value.toString();
-  if (value instanceof Uint8Array) return toJson(Array.from(value, (b) => `0x${b.toString(16).padStart(2, '0')}`), indent);
-  if (value === undefined || value === null || typeof value !== 'object') return JSON.stringify(value ?? null);
-  const inner = indent + '  ';
-  if (Array.isArray(value)) {
-    if (value.length === 0) return '[]';
-    if (value.every((v) => v === null || typeof v !== 'object')) return `[${value.map((v) => toJson(v)).join(', ')}]`;
-    return `[\n${value.map((v) => inner + toJson(v, inner)).join(',\n')}\n${indent}]`;
-  }
-  const entries = Object.entries(value).filter(([, v]) => v !== undefined);
-  if (entries.length === 0) return '{}';
-  return `{\n${entries.map(([k, v]) => `${inner}${JSON.stringify(k)}: ${toJson(v, inner)}`).join(',\n')}\n${indent}}`;
-}
-
-/** A value on one line: {pid: 1, comm: "bash"}, [1, 2], 123, "text", 01 02 03. */
-export function formatValue(v: BtfValue | undefined): string {
-  if (v === undefined) return '';
-  if (typeof v === 'string') return JSON.stringify(v);
-  if (typeof v === 'bigint' || typeof v === 'number' || typeof v === 'boolean') return String(v);
-  if (v instanceof Uint8Array) return hex(v);
-  if (Array.isArray(v)) return `[${v.map(formatValue).join(', ')}]`;
-  return `{${Object.entries(v)
-    .map(([k, x]) => `${k}: ${formatValue(x)}`)
-    .join(', ')}}`;
-}
-
-const hex = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join(' ');
-
-/** Left-aligned columns separated by two spaces. */
-export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: readonly string[]) =>
-    cells
-      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!)))
-      .join('  ')
-      .trimEnd();
-  return [line(header), ...rows.map(line)].join('\n') + '\n';
-}
+import { details, fdinfo, formatValue, hex, parseId as parseObjectId, table, toJson } from './format.js';
 
 /** bpftool's name for a map type: 'percpu_hash' for PERCPU_HASH. */
 const typeName = (info: MapInfo): string => info.type?.toLowerCase() ?? `type ${info.typeId}`;
 
-/** Fields /proc/self/fdinfo adds to bpf_map_info: memlock and frozen. */
-function fdinfo(fd: number): { memlock?: number; frozen?: boolean } {
-  try {
-    const text = readFileSync(`/proc/self/fdinfo/${fd}`, 'latin1');
-    const memlock = /^memlock:\s*(\d+)/m.exec(text)?.[1];
-    const frozen = /^frozen:\s*(\d+)/m.exec(text)?.[1];
-    return { memlock: memlock === undefined ? undefined : Number(memlock), frozen: frozen === undefined ? undefined : frozen !== '0' };
-  } catch {
-    return {};
-  }
-}
-
-function parseId(text: string): number {
-  const id = Number(text);
-  if (!Number.isInteger(id) || id <= 0) throw new TsbpfError(`not a map id: '${text}' (ids are positive integers; see "tsbpf map list")`);
-  return id;
-}
+const parseId = (text: string): number => parseObjectId(text, 'map', 'map list');
 
 interface Row extends MapInfo {
   memlock?: number;
@@ -129,8 +68,7 @@ async function show(idText: string, opts: { json?: boolean }): Promise<void> {
   if (row.btfId) lines.push(['btf_id', `${row.btfId} (key type ${row.btfKeyTypeId}, value type ${row.btfValueTypeId})`]);
   if (row.mapExtra) lines.push(['map_extra', `0x${row.mapExtra.toString(16)}`]);
   if (row.ifindex) lines.push(['ifindex', String(row.ifindex)]);
-  const w = Math.max(...lines.map(([k]) => k.length));
-  process.stdout.write(lines.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n') + '\n');
+  process.stdout.write(details(lines));
 }
 
 /** Types whose entries cannot be listed without changing them or at all from user space. */

@@ -8,29 +8,15 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { TsbpfError } from '../errors.js';
 import type { ProgramInfo } from '../kernel/prog-info.js';
-import { table, toJson } from './map.js';
+import { details, fdinfo, parseId as parseObjectId, table, toJson } from './format.js';
 
-function parseId(text: string): number {
-  const id = Number(text);
-  if (!Number.isInteger(id) || id <= 0) throw new TsbpfError(`not a program id: '${text}' (ids are positive integers; see "tsbpf prog list")`);
-  return id;
-}
+const parseId = (text: string): number => parseObjectId(text, 'program', 'prog list');
 
 /** bpftool's name for a program type: 'socket_filter' for SOCKET_FILTER. */
 const typeName = (info: ProgramInfo): string => info.type.toLowerCase();
 
 /** ISO time without milliseconds, as bpftool prints loaded_at. */
 const when = (d: Date): string => d.toISOString().replace(/\.\d{3}Z$/, '+0000');
-
-/** memlock from /proc/self/fdinfo, which bpf_prog_info lacks. */
-function memlock(fd: number): number | undefined {
-  try {
-    const m = /^memlock:\s*(\d+)/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'latin1'));
-    return m ? Number(m[1]) : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 interface Row extends ProgramInfo {
   memlock?: number;
@@ -48,7 +34,7 @@ async function infoById(id: number): Promise<Row> {
   }
   using fd = opened;
   const info = programInfo(fd.value, `program id ${id}`);
-  const ml = memlock(fd.value);
+  const ml = fdinfo(fd.value).memlock;
   return ml === undefined ? info : { ...info, memlock: ml };
 }
 
@@ -104,8 +90,7 @@ async function show(idText: string, opts: { json?: boolean }): Promise<void> {
   if (r.runCount > 0n || r.runTimeNs > 0n) lines.push(['run_time_ns', `${r.runTimeNs}`], ['run_cnt', `${r.runCount}`]);
   if (r.verifiedInstructions) lines.push(['verified_insns', String(r.verifiedInstructions)]);
   if (r.attachBtfId) lines.push(['attach_btf_id', `${r.attachBtfId}${r.attachBtfObjId ? ` (btf object ${r.attachBtfObjId})` : ''}`]);
-  const w = Math.max(...lines.map(([k]) => k.length));
-  process.stdout.write(lines.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n') + '\n');
+  process.stdout.write(details(lines));
 }
 
 /** Kernel symbols by address, for naming helper calls in xlated dumps (root sees addresses). */

@@ -28,4 +28,4 @@ export {
 } from './perfbuf.js';
 export { TracePipeReader, tracePrintk, parseTraceLine, type TraceLine, type TracePipeOptions, type TracePipeIterateOptions } from './trace-pipe.js';
 export type { MapSource } from './source.js';
-export { onlineCpus, possibleCpus, parseCpuList, pageSize } from './system.js';
+export { onlineCpus, possibleCpuList as possibleCpus, parseCpuList, pageSize } from '../sys/system.js';

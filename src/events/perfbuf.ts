@@ -11,7 +11,7 @@ import { mapShared, PROT_READ, PROT_WRITE, unmap } from './mapping.js';
 import { CpuRing, EMPTY, EMPTY_VIEW, SampleLease, type PerfBufStats, type PerfEvent } from './perf-ring.js';
 import { FdWatch, pollError, Waiter, YIELD_EVERY } from './readiness.js';
 import { resolveMap, type MapSource } from './source.js';
-import { onlineCpus, pageSize } from './system.js';
+import { onlineCpus, pageSize } from '../sys/system.js';
 
 export { PERF_EVENT_HEADER_SIZE, type PerfBufStats, type PerfEvent, type PerfLost, type PerfSample } from './perf-ring.js';
 

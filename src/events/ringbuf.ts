@@ -11,7 +11,7 @@ import { BUSY_RECORDS, ConsumeSession } from './consume.js';
 import { FdWatch, pollError, Waiter, YIELD_EVERY } from './readiness.js';
 import { resolveMap, type MapSource } from './source.js';
 import { BPF_RINGBUF_DISCARD_BIT, BPF_RINGBUF_HDR_SZ, EMPTY, EMPTY_VIEW, Lease, LEN_MASK, type RingBufRecord } from './ringbuf-record.js';
-import { pageSize } from './system.js';
+import { pageSize } from '../sys/system.js';
 
 export { BPF_RINGBUF_BUSY_BIT, BPF_RINGBUF_DISCARD_BIT, BPF_RINGBUF_HDR_SZ, type RingBufRecord } from './ringbuf-record.js';
 

@@ -3,6 +3,7 @@
  * (func_info, line_info) and BTF-typed map values refer to. Loading tries without a log first
  * and asks for the kernel's reasons only when it refuses, as program loading does.
  */
+import { cString } from '../bytes/reader.js';
 import { TsbpfError } from '../errors.js';
 import { bpf, bpfAttr, Errno, errnoName, Fd, newAttr } from '../sys/index.js';
 
@@ -41,8 +42,7 @@ export function loadBtf(bytes: Uint8Array, subject = 'BTF'): Fd {
     const again = bpfAttr('BTF_LOAD', attr, { allow: 'all', subject, hints: { btf: `[${bytes.byteLength} bytes]`, btf_log_buf: `[${size} bytes]` } });
     if (again.ret >= 0) return new Fd(again.ret); // accepted the second time: nothing to report
     errno = -again.ret;
-    const end = buf.indexOf(0);
-    log = new TextDecoder().decode(end < 0 ? buf : buf.subarray(0, end));
+    log = cString(buf);
     if (errno !== Errno.ENOSPC) break;
   }
   throw new BtfLoadError(errno, log, subject);

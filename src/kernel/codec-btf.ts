@@ -1,26 +1,35 @@
 /**
- * Codecs derived from BTF: a map's key or value type (from an object's BTF or the kernel's copy
- * of it) becomes a codec that decodes bytes into plain JavaScript values and encodes them back.
+ * Codecs derived from BTF: a map's key or value type, a global variable's type (from an
+ * object's BTF or the kernel's copy of it) becomes a codec that decodes bytes into plain
+ * JavaScript values and encodes them back. Maps, global variables and constants, and the CLI's
+ * `map dump` all use these codecs; `tsbpf btf dump --format ts` writes the TypeScript types of
+ * exactly these values.
  *
  * The mapping:
- * - integers up to 32 bits, enums and floats are numbers; 64- and 128-bit integers, ENUM64 and
- *   pointers are bigints; `_Bool` is a boolean;
+ * - integers up to 32 bits, enums (8-byte ENUMs too, as clang before 15 writes 64-bit enums)
+ *   and floats are numbers; 64- and 128-bit integers, ENUM64 and pointers are bigints; `_Bool`
+ *   is a boolean; floats other than 4 and 8 bytes are their bytes;
  * - structs are objects keyed by member name (members of anonymous struct/union members are
  *   flattened into the parent, as C lets you write them); unions are objects with every member
  *   decoded, and encode the largest member given;
- * - arrays are arrays (nested for more dimensions), except `char[N]`, which is a string cut at
- *   its first NUL;
- * - bitfields are numbers (bigints when declared with a 64-bit type);
+ * - arrays are arrays (nested for more dimensions), except `char[N]` (a `char` or CHAR-encoded
+ *   element, see isCharType; `signed char` and `unsigned char` arrays are numbers), which is a
+ *   string cut at its first NUL;
+ * - bitfields are numbers (bigints when declared with a 64-bit type, booleans for `_Bool`);
  * - a DATASEC (.data, .bss, .rodata) is an object of its variables.
  *
  * Encoding writes every byte (padding and absent members as zero), so a struct decoded from a
- * map encodes back to the same bytes, padding aside.
+ * map encodes back to the same bytes, padding aside. {@link patchBtfValue} instead changes only
+ * what a value names, in place (global variables: members left out keep their values).
  */
-import { MAX_NESTING, resolveType, BtfIntEncoding, BtfKind, type Btf, type BtfMember } from '../btf/index.js';
+import { isCharType, MAX_NESTING, resolveType, BtfIntEncoding, BtfKind, type Btf, type BtfMember, type BtfType } from '../btf/index.js';
 import { TsbpfError } from '../errors.js';
 import { array, BaseCodec, boolCodec, bytes, cstring, CodecError, floatCodec, intCodec, rethrowWithin, type Codec } from './codec.js';
 
-/** What a BTF-driven codec produces: numbers, bigints, booleans, strings, arrays and objects. */
+/**
+ * What a BTF-driven codec produces: numbers, bigints, booleans, strings, arrays and objects
+ * (and bytes for what has no better form, e.g. 128-bit floats).
+ */
 export type BtfValue = number | bigint | boolean | string | Uint8Array | BtfValue[] | { [field: string]: BtfValue };
 /** A decoded struct, union or DATASEC. */
 export type BtfObject = { [field: string]: BtfValue };
@@ -84,6 +93,8 @@ export function variablesCodec<T = BtfObject>(btf: Btf, size: number, variables:
 /** A member's place once anonymous members are flattened. */
 interface Place {
   name: string;
+  /** The member's BTF type. */
+  type: number;
   codec: Codec<BtfValue>;
   /** Byte offset, for whole-byte members. */
   offset: number;
@@ -119,8 +130,7 @@ class Compiler {
         return t.size === 4 || t.size === 8 ? (floatCodec(t.size, this.le) as Codec<BtfValue>) : (bytes(t.size) as Codec<BtfValue>);
       case BtfKind.ARRAY: {
         const elem = resolveType(btf, t.type);
-        const et = elem === 0 ? undefined : btf.type(elem);
-        if (et?.kind === BtfKind.INT && et.size === 1 && (et.name === 'char' || (et.encoding & BtfIntEncoding.CHAR) !== 0)) return cstring(t.nelems) as Codec<BtfValue>;
+        if (elem !== 0 && isCharType(btf, elem)) return cstring(t.nelems) as Codec<BtfValue>;
         return array(this.compile(t.type, depth + 1), t.nelems) as Codec<BtfValue>;
       }
       case BtfKind.STRUCT:
@@ -182,13 +192,14 @@ class Compiler {
         const isBool = t?.kind === BtfKind.INT && (t.encoding & BtfIntEncoding.BOOL) !== 0;
         out.push({
           name: m.name,
+          type: m.type,
           codec: bytes(0) as Codec<BtfValue>,
           offset: Math.floor(at / 8),
           bits: { bitOffset: at, width: width || size * 8, signed, kind: isBool ? 'boolean' : size > 4 ? 'bigint' : 'number' },
         });
         continue;
       }
-      out.push({ name: m.name, codec: this.compile(m.type, depth + 1), offset: at / 8 });
+      out.push({ name: m.name, type: m.type, codec: this.compile(m.type, depth + 1), offset: at / 8 });
     }
   }
 
@@ -198,7 +209,7 @@ class Compiler {
     for (const p of places) {
       if (!p.bits && p.offset + p.codec.size > size) throw new BtfCodecError(id, `member '${p.name}' ends past the type's ${size} bytes`);
     }
-    const codec = new StructCodec(size, places, union, this.le);
+    const codec = new StructCodec(size, places, union, this.le, id === 0 ? '' : this.btf.type(id).name);
     return scalar ? (new ScalarBitsCodec(codec) as Codec<BtfValue>) : (codec as Codec<BtfValue>);
   }
 }
@@ -286,9 +297,12 @@ class StructCodec extends BaseCodec<BtfObject> {
   readonly align: number;
   constructor(
     readonly size: number,
-    private readonly places: readonly Place[],
-    private readonly union: boolean,
+    /** The members, anonymous ones flattened (read by {@link patchBtfValue}). */
+    readonly places: readonly Place[],
+    readonly union: boolean,
     private readonly le: boolean,
+    /** The struct's name, for messages ('' when anonymous). */
+    readonly typeName: string,
   ) {
     super();
     this.align = Math.max(1, ...places.map((p) => (p.bits ? 1 : p.codec.align)));
@@ -318,7 +332,8 @@ class StructCodec extends BaseCodec<BtfObject> {
     }
   }
 
-  private encodeBits(p: Place, v: BtfValue, out: Uint8Array): void {
+  /** Writes a bitfield, keeping the bits around it. */
+  encodeBits(p: Place, v: BtfValue, out: Uint8Array): void {
     const { bitOffset, width, signed } = p.bits!;
     let n: bigint;
     if (typeof v === 'boolean') n = v ? 1n : 0n;
@@ -359,5 +374,153 @@ class ScalarBitsCodec extends BaseCodec<BtfValue> {
   }
   decode(b: Uint8Array): BtfValue {
     return this.inner.decode(b)['']!;
+  }
+}
+
+/**
+ * Writes `value` over `bytes`, which hold a value of BTF type `typeId`, changing only what it
+ * names: members an object leaves out, and elements past the end of a shorter array, keep
+ * their bytes (how global variables are set). Where the type says what is meant it takes more
+ * than the codec's encode: integers as numbers, bigints or booleans (negative values for
+ * unsigned types as C converts them), one-character strings for one-byte integers, enum values
+ * by name, 0 and 1 for bools, strings for arrays of one-byte integers, and raw bytes of the
+ * right size for any part. Throws a CodecError naming the place in the value.
+ *
+ * @example
+ * patchBtfValue(btf, pointTypeId, { y: -9 }, bytes); // x keeps its value
+ */
+export function patchBtfValue(btf: Btf, typeId: number, value: BtfValue, bytes: Uint8Array): void {
+  patch(btf, typeId, value, bytes, 0);
+}
+
+function describe(v: BtfValue): string {
+  if (v instanceof Uint8Array) return `${v.byteLength} bytes`;
+  if (Array.isArray(v)) return `an array of ${v.length}`;
+  if (typeof v === 'object' && v !== null) return 'an object';
+  return `${typeof v} ${typeof v === 'string' ? JSON.stringify(v) : String(v)}`;
+}
+
+function toBigInt(value: BtfValue, what: string): bigint {
+  if (typeof value === 'bigint') return value;
+  if (typeof value === 'boolean') return value ? 1n : 0n;
+  if (typeof value === 'number' && Number.isInteger(value)) return BigInt(value);
+  throw new CodecError('', `${what} needs an integer, got ${describe(value)}`);
+}
+
+/** `v` as a `bits`-bit integer; unsigned types also take what fits the signed range (-1 for all ones), as C does. */
+function fitInt(v: bigint, bits: number, signed: boolean, what: string): bigint {
+  const max = signed ? (1n << BigInt(bits - 1)) - 1n : (1n << BigInt(bits)) - 1n;
+  const min = -(1n << BigInt(bits - 1));
+  if (v < min || v > max) throw new CodecError('', `${what}: ${v} does not fit in ${bits} ${signed ? 'signed' : 'unsigned'} bits`);
+  return signed ? BigInt.asIntN(bits, v) : BigInt.asUintN(bits, v);
+}
+
+const isObject = (v: BtfValue): v is BtfObject => typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array);
+
+function patch(btf: Btf, typeId: number, value: BtfValue, out: Uint8Array, depth: number): void {
+  if (value instanceof Uint8Array) {
+    if (value.byteLength !== out.byteLength) throw new CodecError('', `${value.byteLength} bytes given, the variable has ${out.byteLength}`);
+    out.set(value);
+    return;
+  }
+  const id = resolveType(btf, typeId);
+  if (id === 0 || depth > MAX_NESTING) throw new CodecError('', `its type has no layout to encode ${describe(value)} into: pass ${out.byteLength} bytes as a Uint8Array`);
+  const t = btf.type(id);
+  switch (t.kind) {
+    case BtfKind.STRUCT:
+    case BtfKind.UNION:
+    case BtfKind.DATASEC:
+      patchStruct(btf, t, btfCodec(btf, id) as Codec<unknown> as StructCodec, value, out, depth);
+      return;
+    case BtfKind.ARRAY: {
+      const elemSize = t.nelems === 0 ? 0 : btfCodec(btf, id).size / t.nelems;
+      if (typeof value === 'string') {
+        const elem = resolveType(btf, t.type);
+        const et = elem === 0 ? undefined : btf.type(elem);
+        if (et?.kind !== BtfKind.INT || et.size !== 1 || (et.encoding & BtfIntEncoding.BOOL) !== 0) throw new CodecError('', 'a string fits only a char array');
+        const text = new TextEncoder().encode(value);
+        if (text.byteLength > t.nelems) throw new CodecError('', `string of ${text.byteLength} bytes does not fit char[${t.nelems}]`);
+        out.fill(0, 0, t.nelems);
+        out.set(text);
+        return;
+      }
+      if (!Array.isArray(value)) throw new CodecError('', `an array needs an array, got ${describe(value)}`);
+      if (value.length > t.nelems) throw new CodecError('', `${value.length} elements do not fit [${t.nelems}]`);
+      value.forEach((v, i) => {
+        try {
+          patch(btf, t.type, v, out.subarray(i * elemSize, (i + 1) * elemSize), depth + 1);
+        } catch (e) {
+          rethrowWithin(e, `[${i}]`);
+        }
+      });
+      return;
+    }
+    default: {
+      let codec: Codec<BtfValue>;
+      try {
+        codec = btfCodec(btf, id);
+      } catch (e) {
+        if (!(e instanceof BtfCodecError)) throw e;
+        throw new CodecError('', `cannot encode ${describe(value)} into a ${t.kind} type: pass ${out.byteLength} bytes as a Uint8Array`);
+      }
+      codec.encodeInto(scalar(btf, t, value, codec), out);
+    }
+  }
+}
+
+function patchStruct(btf: Btf, t: BtfType, codec: StructCodec, value: BtfValue, out: Uint8Array, depth: number): void {
+  const what = t.kind === BtfKind.STRUCT ? 'struct' : t.kind === BtfKind.UNION ? 'union' : 'section';
+  if (!isObject(value)) throw new CodecError('', `a ${what} needs an object, got ${describe(value)}`);
+  const unknown = Object.keys(value).filter((k) => !codec.places.some((p) => p.name === k));
+  if (unknown.length) throw new CodecError('', `${codec.typeName || `the ${what}`} has no member ${unknown.map((k) => `'${k}'`).join(', ')}`);
+  for (const p of codec.places) {
+    const v = value[p.name];
+    if (v === undefined) continue;
+    try {
+      if (p.bits) {
+        const { width, signed, kind } = p.bits;
+        const n = kind === 'boolean' && typeof v === 'boolean' ? v : fitInt(toBigInt(v, `a ${width}-bit field`), width, signed, 'bitfield');
+        codec.encodeBits(p, n, out);
+      } else {
+        patch(btf, p.type, v, out.subarray(p.offset, p.offset + p.codec.size), depth + 1);
+      }
+    } catch (e) {
+      rethrowWithin(e, `.${p.name}`);
+    }
+  }
+}
+
+/** A scalar (integer, bool, enum, pointer, float) value in the form its codec encodes. */
+function scalar(btf: Btf, t: BtfType, value: BtfValue, codec: Codec<BtfValue>): BtfValue {
+  const asCodec = (v: bigint): number | bigint => (codec.size <= 4 || codec instanceof Enum8Codec ? Number(v) : v);
+  switch (t.kind) {
+    case BtfKind.INT: {
+      if (t.encoding & BtfIntEncoding.BOOL) {
+        if (typeof value === 'boolean') return value;
+        if (value === 0 || value === 1) return value === 1;
+        throw new CodecError('', `bool needs true or false, got ${describe(value)}`);
+      }
+      const v = typeof value === 'string' && value.length === 1 && t.size === 1 ? BigInt(value.charCodeAt(0)) : toBigInt(value, `a ${t.size}-byte integer`);
+      const bits = t.bits || t.size * 8;
+      return asCodec(fitInt(v, bits, (t.encoding & BtfIntEncoding.SIGNED) !== 0, `a ${t.name || 'integer'}`));
+    }
+    case BtfKind.ENUM:
+    case BtfKind.ENUM64: {
+      let v: bigint;
+      if (typeof value === 'string') {
+        const e = (t.values as ReadonlyArray<{ name: string; value: number | bigint }>).find((x) => x.name === value);
+        if (!e) throw new CodecError('', `enum ${t.name || '(anonymous)'} has no value named '${value}'`);
+        v = BigInt(e.value);
+      } else v = toBigInt(value, `enum ${t.name}`);
+      return asCodec(fitInt(v, t.size * 8, t.signed, `enum ${t.name || '(anonymous)'}`));
+    }
+    case BtfKind.PTR:
+      return asCodec(BigInt.asUintN(btf.pointerSize * 8, toBigInt(value, 'a pointer')));
+    case BtfKind.FLOAT:
+      if (typeof value !== 'number') throw new CodecError('', `a float needs a number, got ${describe(value)}`);
+      if (t.size !== 4 && t.size !== 8) throw new CodecError('', `a ${t.size}-byte float needs a Uint8Array`);
+      return value;
+    default:
+      return value;
   }
 }

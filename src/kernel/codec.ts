@@ -5,6 +5,7 @@
  * bytes, strings, arrays, hand-written structs, per-CPU values, LPM trie keys); codecs derived
  * from BTF are in codec-btf.ts.
  */
+import { cString } from '../bytes/reader.js';
 import { TsbpfError } from '../errors.js';
 import { HOST_LE } from '../sys/index.js';
 import { perCpuStride, possibleCpus } from './map-cpus.js';
@@ -278,7 +279,6 @@ export function bytes(size: number): Codec<Uint8Array> {
 }
 
 const utf8 = new TextEncoder();
-const fromUtf8 = new TextDecoder();
 
 class CStringCodec extends BaseCodec<string> {
   readonly align = 1;
@@ -295,9 +295,7 @@ class CStringCodec extends BaseCodec<string> {
     out.fill(0, text.byteLength, this.size);
   }
   decode(b: Uint8Array): string {
-    const s = b.subarray(0, this.size);
-    const end = s.indexOf(0);
-    return fromUtf8.decode(end < 0 ? s : s.subarray(0, end));
+    return cString(b.subarray(0, this.size));
   }
 }
 

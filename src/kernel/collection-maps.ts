@@ -12,7 +12,7 @@ import { bpf, Errno, Fd, SyscallError } from '../sys/index.js';
 import { MapType } from '../uapi/enums.js';
 import { BpfMap, type MapCreateOptions, type MapTypeName } from './map.js';
 import { possibleCpus } from './map-cpus.js';
-import { mapInfoBasics } from './obj-info.js';
+import { mapInfoBasics } from './map-info.js';
 import { openPinnedFd, pinFd, PinNotFoundError, preparePinPath } from './pin.js';
 
 /** A pinned map exists under the map's name but has a different shape than the object's. */

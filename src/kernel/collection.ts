@@ -9,7 +9,7 @@
 import { slotCount, type Instruction } from '../asm/instruction.js';
 import { BtfFuncLinkage, BtfKind, type Btf } from '../btf/index.js';
 import { NotSupportedError, TsbpfError } from '../errors.js';
-import type { MapSpec, ObjectSpec, ProgramSpec } from '../object/index.js';
+import { weakExterns, type MapSpec, type ObjectSpec, type ProgramSpec } from '../object/index.js';
 import { Errno, Fd, HOST_LE, SyscallError } from '../sys/index.js';
 import { attachTarget } from './attach-target.js';
 import { ALL_BTF_FEATURES, prepareObjectBtf, type BtfFeatures } from './btf-fixup.js';
@@ -17,11 +17,12 @@ import { BtfLoadError, loadBtf } from './btf-load.js';
 import { createMap, initDataMap, type CreatedMap } from './collection-maps.js';
 import { relocateCore } from './core.js';
 import { btfFeatures, probeHelper, probeMisc, probeProgramType } from './features.js';
-import { applyConstants, DataMapStore, Variable, type ConstantValue } from './globals.js';
+import type { BtfValue } from './codec-btf.js';
+import { applyConstants, DataMapStore, Variable } from './globals.js';
 import { kconfigData, kernelVersionCode, type KconfigEnvironment } from './kconfig.js';
 import { KsymResolver } from './ksym.js';
 import type { BpfMap } from './map.js';
-import { moduleBtfFd } from './obj-info.js';
+import { moduleBtfFd } from './btf-info.js';
 import { BPFFS_ROOT, unpinPath } from './pin.js';
 import { Program, VerifierError, type ProgTypeName, type AttachTypeName } from './program.js';
 import { applyReferences, POISON_CALL_KFUNC_BASE } from './relocate.js';
@@ -30,18 +31,22 @@ import { kernelBtf } from './vmlinux.js';
 /** Options of {@link Collection.load}. */
 export interface CollectionOptions {
   /**
-   * Values for `const volatile` globals (.rodata), set before the programs are verified: a
-   * number, bigint, boolean, string (char arrays), Uint8Array of the variable's size, or arrays
-   * and objects for arrays and structs.
+   * Values for `const volatile` globals (.rodata), set before the programs are verified: the
+   * values the BTF codec decodes to (numbers, bigints, booleans, strings for char arrays,
+   * arrays, objects) or a Uint8Array of the variable's size; an object may name only some
+   * members, the others keep their initial values (see patchBtfValue).
    */
-  constants?: Readonly<Record<string, ConstantValue>>;
+  constants?: Readonly<Record<string, BtfValue>>;
   /** Directory on bpffs for maps declared with LIBBPF_PIN_BY_NAME; default /sys/fs/bpf. */
   pinPath?: string;
   /** The kernel BTF CO-RE, ksyms and attach targets resolve against; default /sys/kernel/btf/vmlinux. */
   kernelBtf?: Btf;
   /** Prefix of global data map names as libbpf makes them ('features' -> 'features.rodata'). */
   objectName?: string;
-  /** Names of externs declared __weak (ELF symbol binding; `load()` reads them from the object). */
+  /**
+   * More externs to treat as declared __weak, besides those the spec marks `weak` (the reader
+   * marks them from the ELF symbol binding).
+   */
   weakExterns?: Iterable<string>;
   /** Overrides for .kconfig values (kernel release, CONFIG_* map), e.g. for tests. */
   kconfig?: KconfigEnvironment;
@@ -157,11 +162,9 @@ export class Collection implements Disposable, AsyncDisposable {
       if (p.progType === 'STRUCT_OPS') throw new NotSupportedError(`struct_ops program '${p.name}'`, 'tsbpf\'s loader does not load struct_ops yet');
     }
 
-    const weakSet = new Set(options.weakExterns ?? []);
-    const isWeak = (name: string): boolean =>
-      weakSet.has(name) ||
-      spec.maps.some((m) => m.variables.some((v) => v.name === name && (v as { weak?: boolean }).weak === true)) ||
-      spec.programs.some((p) => p.references.some((r) => (r.kind === 'ksym' || r.kind === 'kfunc') && r.name === name && (r as { weak?: boolean }).weak === true));
+    const weakSet = weakExterns(spec);
+    for (const name of options.weakExterns ?? []) weakSet.add(name);
+    const isWeak = (name: string): boolean => weakSet.has(name);
     let vmlinux = options.kernelBtf;
     const kernel = (): Btf => (vmlinux ??= kernelBtf());
 

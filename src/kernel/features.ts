@@ -11,6 +11,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { encode } from '../asm/codec.js';
 import type { Instruction } from '../asm/instruction.js';
 import { BtfBuilder, BtfFuncLinkage, BtfKind, BtfVarLinkage, type BtfType } from '../btf/index.js';
+import { cString } from '../bytes/reader.js';
 import { NotSupportedError } from '../errors.js';
 import { bpf, bpfAttr, Errno, errnoName, newAttr, newPerfAttr, perfEventOpen, syscalls, type Syscalls } from '../sys/index.js';
 import { AttachType, MapType, PerfSwId, PerfType, ProgType } from '../uapi/enums.js';
@@ -109,8 +110,7 @@ function tryLoad(s: LoadSpec): LoadAttempt {
   }
   let text = '';
   if (log) {
-    const end = log.indexOf(0);
-    text = new TextDecoder().decode(end < 0 ? log : log.subarray(0, end));
+    text = cString(log);
   } else if (-ret !== Errno.EPERM) {
     // Load again with a log, only to explain the failure.
     return { ...tryLoad({ ...s, withLog: true }), errno: -ret };

@@ -3,16 +3,64 @@
  * .rodata, which is frozen before the programs are verified, so the verifier sees them as
  * constants and prunes dead branches), and variables of .data/.bss/.rodata read and written
  * after load through their maps: the map memory itself when the map is BPF_F_MMAPABLE (5.5+),
- * BPF_MAP_LOOKUP_ELEM/UPDATE_ELEM otherwise.
+ * BPF_MAP_LOOKUP_ELEM/UPDATE_ELEM otherwise. Values go through the BTF codec (codec-btf.ts), as
+ * map entries do.
  */
 import type { Btf } from '../btf/index.js';
+import { TsbpfError } from '../errors.js';
 import type { MapSpec, VariableSpec } from '../object/index.js';
 import { Errno, syscalls, syscallError } from '../sys/index.js';
-import { decodeBtfValue, encodeBtfValue, VariableError, type BtfValue } from './btf-value.js';
+import { CodecError } from './codec.js';
+import { btfCodec, BtfCodecError, patchBtfValue, type BtfValue } from './codec-btf.js';
 import type { BpfMap } from './map.js';
 
-/** What `options.constants` accepts per variable. */
-export type ConstantValue = number | bigint | boolean | string | Uint8Array | BtfValue;
+/** A value that cannot be stored in a variable: wrong type, out of range, wrong size. */
+export class VariableError extends TsbpfError {
+  override name = 'VariableError';
+  constructor(
+    /** The variable, e.g. 'target_pid' (with the place in it: 'where.y', 'history[2]'). */
+    readonly variable: string,
+    readonly detail: string,
+  ) {
+    super(`variable '${variable}': ${detail}`);
+  }
+}
+
+/**
+ * Decodes a variable's bytes by its BTF type with the BTF codec (raw bytes for a type the
+ * codec has no form for).
+ *
+ * @example
+ * decodeBtfValue(btf, counterTypeId, new Uint8Array(8)); // 0n for a __u64
+ */
+export function decodeBtfValue(btf: Btf, typeId: number, bytes: Uint8Array): BtfValue {
+  let codec;
+  try {
+    codec = btfCodec(btf, typeId);
+  } catch (e) {
+    if (e instanceof BtfCodecError) return bytes.slice();
+    throw e;
+  }
+  return codec.decode(bytes);
+}
+
+/**
+ * Stores `value` into `bytes`, a variable of BTF type `typeId` that holds its current value:
+ * members an object leaves out keep theirs (see {@link patchBtfValue}). Throws a VariableError
+ * naming `name` for a value of the wrong kind, out of range or of the wrong size.
+ *
+ * @example
+ * encodeBtfValue(btf, typeId, 42, bytes, 'target_pid');
+ */
+export function encodeBtfValue(btf: Btf, typeId: number, value: BtfValue, bytes: Uint8Array, name: string): void {
+  try {
+    patchBtfValue(btf, typeId, value, bytes);
+  } catch (e) {
+    if (e instanceof CodecError) throw new VariableError(name + e.path, e.detail);
+    if (e instanceof BtfCodecError) throw new VariableError(name, e.detail);
+    throw e;
+  }
+}
 
 /** Data maps that hold constants and variables, in the order a name is looked up. */
 function dataMaps(maps: readonly MapSpec[]): MapSpec[] {
@@ -21,7 +69,7 @@ function dataMaps(maps: readonly MapSpec[]): MapSpec[] {
 }
 
 /** Encodes a value into a variable's bytes (BTF-typed when the object has BTF). */
-function encodeVariable(btf: Btf | undefined, v: VariableSpec, value: ConstantValue, into: Uint8Array): void {
+function encodeVariable(btf: Btf | undefined, v: VariableSpec, value: BtfValue, into: Uint8Array): void {
   if (btf && v.typeId !== undefined) {
     encodeBtfValue(btf, v.typeId, value, into, v.name);
     return;
@@ -47,7 +95,7 @@ function encodeVariable(btf: Btf | undefined, v: VariableSpec, value: ConstantVa
  * @example
  * applyConstants(spec.maps, spec.btf, { target_pid: 1234 }).get('.rodata');
  */
-export function applyConstants(maps: readonly MapSpec[], btf: Btf | undefined, constants: Readonly<Record<string, ConstantValue>>): Map<string, Uint8Array> {
+export function applyConstants(maps: readonly MapSpec[], btf: Btf | undefined, constants: Readonly<Record<string, BtfValue>>): Map<string, Uint8Array> {
   const out = new Map<string, Uint8Array>();
   const candidates = dataMaps(maps);
   for (const m of candidates) out.set(m.name, new Uint8Array(m.data!));
@@ -181,8 +229,11 @@ export class Variable {
     return this.btf && this.spec.typeId !== undefined ? decodeBtfValue(this.btf, this.spec.typeId, bytes) : bytes;
   }
 
-  /** Stores a value (numbers, bigints, booleans, strings for char arrays, arrays, objects). */
-  set(value: ConstantValue): void {
+  /**
+   * Stores a value (numbers, bigints, booleans, strings for char arrays, arrays, objects); an
+   * object may name only some members, the others keep their values.
+   */
+  set(value: BtfValue): void {
     if (this.readOnly) throw new VariableError(this.name, `is in ${this.section}, which is frozen after load; set it before load with options.constants`);
     const bytes = this.getBytes();
     encodeVariable(this.btf, this.spec, value, bytes);

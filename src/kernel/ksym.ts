@@ -11,8 +11,8 @@ import { readFileSync } from 'node:fs';
 import { BtfKind, resolveType, type Btf } from '../btf/index.js';
 import { TsbpfError } from '../errors.js';
 import type { Fd } from '../sys/index.js';
-import { moduleBtfFd } from './obj-info.js';
-import { moduleBtf, moduleBtfNames } from './vmlinux.js';
+import { moduleBtfFd } from './btf-info.js';
+import { findKernelType } from './vmlinux.js';
 
 /** A kernel symbol the object needs that this kernel does not provide (or not usably). */
 export class KsymError extends TsbpfError {
@@ -126,24 +126,18 @@ export class KsymResolver {
   }
 
   private findInKernel(name: string, kind: 'var' | 'func'): KsymResolution | undefined {
-    const want = kind === 'var' ? BtfKind.VAR : BtfKind.FUNC;
-    const vmlinux = this.kernel();
-    const id = vmlinux.idsByName(name).find((i) => vmlinux.kindOf(i) === want);
-    if (id !== undefined) return { kind: 'btf', name, btfKind: kind, btfId: id, btfFd: 0, module: undefined };
-    for (const mod of moduleBtfNames()) {
-      const btf = moduleBtf(mod, vmlinux);
-      const mid = btf?.idsByName(name).find((i) => i >= btf.firstId && btf.kindOf(i) === want);
-      if (mid === undefined) continue;
-      let fd = this.moduleFds.get(mod);
-      if (!fd) {
-        fd = moduleBtfFd(mod);
-        if (!fd) continue;
-        this.moduleFds.set(mod, fd);
-        this.fdArray.push(fd.value);
-      }
-      return { kind: 'btf', name, btfKind: kind, btfId: mid, btfFd: fd.value, module: mod };
+    const found = findKernelType(name, kind === 'var' ? BtfKind.VAR : BtfKind.FUNC, this.kernel());
+    if (!found) return undefined;
+    const { id, module } = found;
+    if (module === undefined) return { kind: 'btf', name, btfKind: kind, btfId: id, btfFd: 0, module };
+    let fd = this.moduleFds.get(module);
+    if (!fd) {
+      fd = moduleBtfFd(module);
+      if (!fd) return undefined; // BTF in sysfs but no BTF object: the module is going away
+      this.moduleFds.set(module, fd);
+      this.fdArray.push(fd.value);
     }
-    return undefined;
+    return { kind: 'btf', name, btfKind: kind, btfId: id, btfFd: fd.value, module };
   }
 
   /** Closes the module BTF fds (after the programs that needed them are loaded). */

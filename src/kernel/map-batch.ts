@@ -184,10 +184,11 @@ export function deleteBatch(map: BpfMap, keys: Uint8Array): number {
 }
 
 /**
- * Every entry, read `chunk` at a time with BPF_MAP_LOOKUP_BATCH (or per element). Each chunk
- * has its own buffers, so yielded keys and values stay valid.
+ * Every entry, read `chunk` at a time with BPF_MAP_LOOKUP_BATCH (or per element), and with
+ * `andDelete` deleted as it is read. Each chunk has its own buffers, so yielded keys and values
+ * stay valid; a chunk too small for a hash bucket is doubled.
  */
-export function* batchEntries(map: BpfMap, chunk = 4096): Generator<[Uint8Array, Uint8Array], void, undefined> {
+function* chunks(map: BpfMap, chunk: number, andDelete: boolean): Generator<[Uint8Array, Uint8Array], void, undefined> {
   const cursor = new BatchCursor(map);
   let size = Math.max(1, Math.min(chunk, map.maxEntries));
   const ks = map.keySize;
@@ -197,7 +198,7 @@ export function* batchEntries(map: BpfMap, chunk = 4096): Generator<[Uint8Array,
     const values = new Uint8Array(size * vs);
     let n: number;
     try {
-      n = lookupBatch(map, cursor, keys, values);
+      n = lookupBatch(map, cursor, keys, values, andDelete);
     } catch (e) {
       if (!(e instanceof MapBatchTooSmallError)) throw e;
       size *= 2;
@@ -207,25 +208,15 @@ export function* batchEntries(map: BpfMap, chunk = 4096): Generator<[Uint8Array,
   }
 }
 
+/**
+ * Every entry, read `chunk` at a time with BPF_MAP_LOOKUP_BATCH (or per element). Each chunk
+ * has its own buffers, so yielded keys and values stay valid.
+ */
+export function batchEntries(map: BpfMap, chunk = 4096): Generator<[Uint8Array, Uint8Array], void, undefined> {
+  return chunks(map, chunk, false);
+}
+
 /** Reads and deletes every entry (BPF_MAP_LOOKUP_AND_DELETE_BATCH, or per element). */
 export function drainBatch(map: BpfMap, chunk = 4096): Array<[Uint8Array, Uint8Array]> {
-  const out: Array<[Uint8Array, Uint8Array]> = [];
-  const cursor = new BatchCursor(map);
-  let size = Math.max(1, Math.min(chunk, map.maxEntries));
-  const ks = map.keySize;
-  const vs = map.userValueSize;
-  while (!cursor.done) {
-    const keys = new Uint8Array(size * ks);
-    const values = new Uint8Array(size * vs);
-    let n: number;
-    try {
-      n = lookupBatch(map, cursor, keys, values, true);
-    } catch (e) {
-      if (!(e instanceof MapBatchTooSmallError)) throw e;
-      size *= 2;
-      continue;
-    }
-    for (let i = 0; i < n; i++) out.push([keys.subarray(i * ks, (i + 1) * ks), values.subarray(i * vs, (i + 1) * vs)]);
-  }
-  return out;
+  return [...chunks(map, chunk, true)];
 }

@@ -3,25 +3,13 @@
  * CPU at once (not just the online ones), each slot rounded up to 8 bytes: kernel/bpf/syscall.c
  * bpf_map_value_size() returns round_up(value_size, 8) * num_possible_cpus().
  */
-import { readFileSync } from 'node:fs';
 import { TsbpfError } from '../errors.js';
+import { possibleCpuList } from '../sys/system.js';
+
+export { parseCpuList } from '../sys/system.js';
 
 /** Map types whose values are per CPU from user space's view. */
 export const PER_CPU_TYPES: ReadonlySet<string> = new Set(['PERCPU_HASH', 'PERCPU_ARRAY', 'LRU_PERCPU_HASH', 'PERCPU_CGROUP_STORAGE']);
-
-/** Parses a CPU list like "0-3,8,10-11" (the format of /sys/devices/system/cpu/possible). */
-export function parseCpuList(text: string): number[] {
-  const cpus: number[] = [];
-  for (const part of text.trim().split(',')) {
-    if (part === '') continue;
-    const m = /^(\d+)(?:-(\d+))?$/.exec(part.trim());
-    if (!m) throw new TsbpfError(`cannot parse CPU list '${text.trim()}'`);
-    const lo = Number(m[1]);
-    const hi = m[2] === undefined ? lo : Number(m[2]);
-    for (let c = lo; c <= hi; c++) cpus.push(c);
-  }
-  return cpus;
-}
 
 let possible: number | undefined;
 
@@ -34,7 +22,7 @@ let possible: number | undefined;
  */
 export function possibleCpus(): number {
   if (possible === undefined) {
-    const cpus = parseCpuList(readFileSync('/sys/devices/system/cpu/possible', 'latin1'));
+    const cpus = possibleCpuList();
     if (cpus.length === 0) throw new TsbpfError('/sys/devices/system/cpu/possible lists no CPUs');
     possible = Math.max(...cpus) + 1;
   }

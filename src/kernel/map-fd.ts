@@ -6,7 +6,7 @@
  */
 import { TsbpfError } from '../errors.js';
 import type { Fd } from '../sys/index.js';
-import { rethrowWithin, u32, type Codec } from './codec.js';
+import { u32, type Codec } from './codec.js';
 import { BpfMap, MapFlag, type MapCreateOptions, type MapTypeName } from './map.js';
 import { possibleCpus } from './map-cpus.js';
 import { walk } from './map-iter.js';
@@ -34,11 +34,7 @@ export abstract class FdValueMap<K> extends MapView {
   }
 
   protected putKey(key: K): void {
-    try {
-      this.keyCodec.encodeInto(key, this.map.keyBuffer);
-    } catch (e) {
-      rethrowWithin(e, 'key');
-    }
+    this.encodeKey(this.keyCodec, key);
   }
 
   /** Stores the object (its fd) under `key`; the map holds a reference from now on. */

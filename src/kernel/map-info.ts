@@ -2,11 +2,10 @@
  * What the kernel says about a map (BPF_OBJ_GET_INFO_BY_FD with struct bpf_map_info), and the
  * maps it holds: their ids (BPF_MAP_GET_NEXT_ID) and fds by id (BPF_MAP_GET_FD_BY_ID).
  */
-import { readlinkSync } from 'node:fs';
 import { TsbpfError } from '../errors.js';
-import { bpf, Errno, Fd, nativeSyscalls, Struct, syscalls } from '../sys/index.js';
+import type { Fd } from '../sys/index.js';
 import { MapType } from '../uapi/enums.js';
-import { STRUCTS } from '../uapi/layouts.js';
+import { newInfo, objectIds, objInfo, openById } from './obj-info.js';
 
 /** A map type name as in `enum bpf_map_type` without its prefix ('HASH', 'RINGBUF', ...). */
 export type MapTypeName = keyof typeof MapType;
@@ -50,9 +49,7 @@ export interface MapInfo {
 
 /** Reads a map's info (BPF_OBJ_GET_INFO_BY_FD); `subject` names the map in errors. */
 export function readMapInfo(fd: number, subject?: string): MapInfo {
-  const layout = STRUCTS.bpf_map_info;
-  const info = new Struct<keyof typeof layout.fields & string>('bpf_map_info', layout.fields, layout.size, () => 0n);
-  bpf('OBJ_GET_INFO_BY_FD', { bpf_fd: fd, info_len: layout.size, info: info.bytes }, { subject: subject ?? `map fd ${fd}` });
+  const info = objInfo(fd, newInfo('bpf_map_info'), subject ?? `map fd ${fd}`);
   const typeId = info.num('type');
   return {
     type: mapTypeName(typeId),
@@ -80,13 +77,7 @@ export function readMapInfo(fd: number, subject?: string): MapInfo {
  * for (const id of mapIds()) console.log(id);
  */
 export function mapIds(): number[] {
-  const ids: number[] = [];
-  for (let id = 0; ; ) {
-    const { ret, attr } = bpf('MAP_GET_NEXT_ID', { start_id: id }, { allow: [Errno.ENOENT], subject: 'map ids' });
-    if (ret < 0) return ids;
-    id = attr.num('next_id');
-    ids.push(id);
-  }
+  return objectIds('MAP');
 }
 
 /** An error for an id no map has (any more). */
@@ -100,35 +91,16 @@ export class MapNotFoundError extends TsbpfError {
 /** Opens a map by id (BPF_MAP_GET_FD_BY_ID); the caller owns the fd. */
 export function mapFdById(id: number, flags = 0): Fd {
   if (!Number.isInteger(id) || id <= 0 || id > 0xffffffff) throw new TsbpfError(`not a map id: ${id}`);
-  const { ret } = bpf('MAP_GET_FD_BY_ID', { map_id: id, open_flags: flags }, { allow: [Errno.ENOENT], subject: `map id ${id}` });
-  if (ret === -Errno.ENOENT) throw new MapNotFoundError(id);
-  return new Fd(ret);
+  const fd = openById('MAP', id, flags);
+  if (!fd) throw new MapNotFoundError(id);
+  return fd;
 }
 
-/** Whether the real system calls are in use (a fake kernel's fds have no /proc entries). */
-function usingNative(): boolean {
-  try {
-    return syscalls() === nativeSyscalls();
-  } catch {
-    return false;
-  }
-}
+/** The fields of bpf_map_info the loader compares when it reuses a pinned map (type as its number). */
+export type MapInfoBasics = Pick<MapInfo, 'id' | 'keySize' | 'valueSize' | 'maxEntries' | 'flags' | 'name' | 'btfId' | 'mapExtra'> & { type: number };
 
-/**
- * What kind of BPF object an fd refers to, from its anon inode ("anon_inode:bpf-map"): pins
- * and ids do not say whether they hold a map or a program until the fd is open.
- */
-export function bpfObjectKind(fd: number): 'map' | 'program' | 'link' | 'btf' | 'other' | 'unknown' {
-  if (!usingNative()) return 'unknown';
-  let target: string;
-  try {
-    target = readlinkSync(`/proc/self/fd/${fd}`);
-  } catch {
-    return 'other';
-  }
-  if (target === 'anon_inode:bpf-map') return 'map';
-  if (target === 'anon_inode:bpf-prog') return 'program';
-  if (target === 'anon_inode:bpf_link') return 'link';
-  if (target === 'anon_inode:btf') return 'btf';
-  return 'other';
+/** {@link readMapInfo} with the type as its number, which a pin compatibility check compares. */
+export function mapInfoBasics(fd: number): MapInfoBasics {
+  const { id, typeId, keySize, valueSize, maxEntries, flags, name, btfId, mapExtra } = readMapInfo(fd);
+  return { id, type: typeId, keySize, valueSize, maxEntries, flags, name, btfId, mapExtra };
 }

@@ -3,7 +3,7 @@
  * no keys; the kernel reuses the element commands with a NULL key: UPDATE pushes (or adds),
  * LOOKUP peeks (or tests membership), LOOKUP_AND_DELETE pops.
  */
-import { rethrowWithin, type Codec } from './codec.js';
+import type { Codec } from './codec.js';
 import { UpdateFlag, type BpfMap, type MapTypeName } from './map.js';
 import { createView, MapView } from './map-view.js';
 import type { CommonMapOptions } from './map-kinds.js';
@@ -33,11 +33,7 @@ abstract class PushPopMap<V> extends MapView {
    * `overwrite` is set: then the oldest value makes room (BPF_EXIST).
    */
   push(value: V, overwrite = false): void {
-    try {
-      this.valueCodec.encodeInto(value, this.map.valueBuffer);
-    } catch (e) {
-      rethrowWithin(e, 'value');
-    }
+    this.encodeValue(this.valueCodec, value);
     this.map.updateInPlace(overwrite ? UpdateFlag.EXIST : UpdateFlag.ANY);
   }
 
@@ -117,11 +113,7 @@ export class BloomFilter<V> extends MapView {
   }
 
   private put(value: V): void {
-    try {
-      this.valueCodec.encodeInto(value, this.map.valueBuffer);
-    } catch (e) {
-      rethrowWithin(e, 'value');
-    }
+    this.encodeValue(this.valueCodec, value);
   }
 
   /** Adds a value (BPF_MAP_UPDATE_ELEM with no key). */

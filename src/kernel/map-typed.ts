@@ -6,8 +6,9 @@
  */
 import type { Btf } from '../btf/index.js';
 import { TsbpfError } from '../errors.js';
-import { bytes, none, perCpu, rethrowWithin, u32, type Codec } from './codec.js';
-import { btfCodec, type BtfValue } from './codec-btf.js';
+import { rethrowWithin, type Codec } from './codec.js';
+import type { BtfValue } from './codec-btf.js';
+import { entryCodecs } from './map-btf.js';
 import { UpdateFlag, type BpfMap, type MapTypeName } from './map.js';
 import { MapSizeError } from './map-errors.js';
 import { walk } from './map-iter.js';
@@ -62,28 +63,18 @@ export class TypedMap<K, V> extends MapView implements Iterable<[K, V]> {
    * const counts = TypedMap.fromBtf<string, bigint>(map, spec.btf!, s.keyType, s.valueType);
    */
   static fromBtf<K = BtfValue, V = BtfValue>(map: BpfMap, btf: Btf, keyTypeId: number | undefined, valueTypeId: number | undefined): TypedMap<K, V> {
-    const key = (keyTypeId ? btfCodec(btf, keyTypeId) : map.keySize === 0 ? none : map.keySize === 4 ? u32 : bytes(map.keySize)) as Codec<unknown> as Codec<K>;
-    const one = valueTypeId ? btfCodec(btf, valueTypeId) : bytes(map.valueSize);
-    const value = (map.perCpu ? perCpu(one) : one) as Codec<unknown> as Codec<V>;
-    return new TypedMap(map, key, value);
+    const { key, value } = entryCodecs(btf, keyTypeId, valueTypeId, { keySize: map.keySize, valueSize: map.valueSize, perCpu: map.perCpu, indexKeys: true });
+    return new TypedMap(map, key as Codec<unknown> as Codec<K>, value as Codec<unknown> as Codec<V>);
   }
 
   /** Encodes `key` into the map's key buffer. */
   protected putKey(key: K): void {
-    try {
-      this.keyCodec.encodeInto(key, this.map.keyBuffer);
-    } catch (e) {
-      rethrowWithin(e, 'key');
-    }
+    this.encodeKey(this.keyCodec, key);
   }
 
   /** Encodes `value` into the map's value buffer. */
   protected putValue(value: V): void {
-    try {
-      this.valueCodec.encodeInto(value, this.map.valueBuffer);
-    } catch (e) {
-      rethrowWithin(e, 'value');
-    }
+    this.encodeValue(this.valueCodec, value);
   }
 
   /** The value under `key`, or undefined (BPF_MAP_LOOKUP_ELEM). */

@@ -4,6 +4,7 @@
  */
 import { TsbpfError } from '../errors.js';
 import type { Fd } from '../sys/index.js';
+import { rethrowWithin, type Codec } from './codec.js';
 import { BpfMap, type MapCreateOptions, type MapTypeName } from './map.js';
 import type { MapInfo } from './map-info.js';
 
@@ -44,6 +45,24 @@ export abstract class MapView implements Disposable {
 
   get maxEntries(): number {
     return this.map.maxEntries;
+  }
+
+  /** Encodes `key` into the map's key buffer; a CodecError's path then starts with 'key'. */
+  protected encodeKey<K>(codec: Codec<K>, key: K): void {
+    try {
+      codec.encodeInto(key, this.map.keyBuffer);
+    } catch (e) {
+      rethrowWithin(e, 'key');
+    }
+  }
+
+  /** Encodes `value` into the map's value buffer; a CodecError's path then starts with 'value'. */
+  protected encodeValue<V>(codec: Codec<V>, value: V): void {
+    try {
+      codec.encodeInto(value, this.map.valueBuffer);
+    } catch (e) {
+      rethrowWithin(e, 'value');
+    }
   }
 
   /** What the kernel says about the map (id, sizes, flags, BTF ids). */

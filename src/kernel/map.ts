@@ -15,7 +15,8 @@ import { BPF_ATTR } from '../uapi/layouts.js';
 import { BatchCursor, batchEntries, deleteBatch, drainBatch, lookupBatch, updateBatch } from './map-batch.js';
 import { PER_CPU_TYPES, perCpuStride, possibleCpus } from './map-cpus.js';
 import { MapClosedError, mapError, MapSizeError } from './map-errors.js';
-import { bpfObjectKind, mapFdById, readMapInfo, type MapInfo, type MapTypeName } from './map-info.js';
+import { mapFdById, readMapInfo, type MapInfo, type MapTypeName } from './map-info.js';
+import { bpfObjectKind } from './obj-info.js';
 import { walk } from './map-iter.js';
 import { openPinnedFd, pinFd, unpinPath, type OpenPinOptions } from './pin.js';
 

@@ -107,7 +107,10 @@ export function preparePinPath(path: string, createDirs = true): string {
   if ((abs === BPFFS_ROOT || abs.startsWith(BPFFS_ROOT + '/')) && !isBpffs(BPFFS_ROOT)) ensureBpffs(BPFFS_ROOT);
   const existing = existingAncestor(dir);
   if (!isBpffs(existing)) {
-    throw new BpffsError(abs, `${existing} is not on a BPF filesystem, and the kernel pins only there; pin under ${BPFFS_ROOT} (mount it with "mount -t bpf bpf ${BPFFS_ROOT}" if needed)`);
+    throw new BpffsError(
+      abs,
+      `${existing} is not on a BPF filesystem (the kernel pins only there, and refuses a path not on a bpffs with EPERM); pin under ${BPFFS_ROOT} (mount it with "mount -t bpf bpf ${BPFFS_ROOT}" if needed)`,
+    );
   }
   if (existing !== dir) {
     if (!createDirs) throw new BpffsError(abs, `directory ${dir} does not exist`);

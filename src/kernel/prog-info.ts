@@ -6,11 +6,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { uptime } from 'node:os';
-import { parseBtf, type Btf } from '../btf/index.js';
+import type { Btf } from '../btf/index.js';
 import { bpf, Fd } from '../sys/index.js';
 import { ProgType, StatsType } from '../uapi/enums.js';
 import { STRUCTS } from '../uapi/layouts.js';
-import { btfObjectInfo, fdById, newInfo, objInfo, objectIds } from './obj-info.js';
+import { btfById } from './btf-info.js';
+import { fdById, newInfo, objInfo, objectIds } from './obj-info.js';
 
 /** A program as the kernel describes it (what `bpftool prog show` prints). */
 export interface ProgramInfo {
@@ -157,11 +158,7 @@ export function programDebugInfo(fd: number, subject?: string): XlatedDebugInfo 
     }),
     subject,
   );
-  let btf: Btf;
-  {
-    using btfFd = fdById('BTF', btfId);
-    btf = parseBtf(btfObjectInfo(btfFd.value).bytes);
-  }
+  const btf = btfById(btfId);
   const fv = new DataView(funcBuf.buffer);
   const lv = new DataView(lineBuf.buffer);
   const funcs: XlatedFunc[] = [];

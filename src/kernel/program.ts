@@ -6,6 +6,7 @@
  */
 import { decode, encode } from '../asm/codec.js';
 import type { Instruction } from '../asm/instruction.js';
+import { cString } from '../bytes/reader.js';
 import { NotSupportedError, TsbpfError } from '../errors.js';
 import type { ProgramSpec } from '../object/index.js';
 import { bpfAttr, Errno, Fd, HOST_LE, newAttr, PermissionError, syscallError } from '../sys/index.js';
@@ -193,7 +194,7 @@ export class Program implements Disposable {
         size = Math.min(MAX_LOG, trueSize > size ? trueSize : size * 4);
         continue;
       }
-      const text = decodeLog(log);
+      const text = cString(log);
       if (text === '' && (-again.ret === Errno.EINVAL || -again.ret === Errno.E2BIG || -again.ret === Errno.ENOTSUPP)) {
         throw syscallError('BPF_PROG_LOAD', -again.ret, subject);
       }
@@ -322,11 +323,6 @@ export class Program implements Disposable {
   [Symbol.dispose](): void {
     this.close();
   }
-}
-
-function decodeLog(buf: Uint8Array): string {
-  const end = buf.indexOf(0);
-  return new TextDecoder().decode(end < 0 ? buf : buf.subarray(0, end));
 }
 
 /** Slot index of each instruction (ld_imm64 takes two). */

@@ -1,7 +1,7 @@
 /**
  * The running kernel's BTF: /sys/kernel/btf/vmlinux, and the split BTF of loaded modules under
  * /sys/kernel/btf/<module>. Parsed once per process (the parser is lazy, so opening vmlinux
- * costs one pass over type headers) and shared by CO-RE, ksym resolution and attach targets.
+ * costs one pass over type headers) and shared by CO-RE, ksym resolution, attach targets and links.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -25,7 +25,10 @@ export function kernelBtf(): Btf {
   if (vmlinux) return vmlinux;
   const path = join(KERNEL_BTF_DIR, 'vmlinux');
   if (!existsSync(path)) {
-    throw new NotSupportedError('kernel BTF', `${path} does not exist: the kernel was built without CONFIG_DEBUG_INFO_BTF (needs 5.4+); pass a BTF file with options.kernelBtf`);
+    throw new NotSupportedError(
+      'kernel BTF',
+      `${path} does not exist: the kernel was built without CONFIG_DEBUG_INFO_BTF (needs 5.4+), which BTF-typed programs (tp_btf, fentry, fexit, LSM, iterators) need; the loader can take a BTF file as options.kernelBtf`,
+    );
   }
   vmlinux = parseBtf(readFileSync(path));
   return vmlinux;
@@ -52,4 +55,34 @@ export function moduleBtf(name: string, base: Btf = kernelBtf()): Btf | undefine
   }
   if (base === vmlinux) modules.set(key, btf ?? null);
   return btf;
+}
+
+/** Where a named type is in the kernel's BTF: its id, and the module whose BTF has it. */
+export interface KernelType {
+  id: number;
+  /** The kernel module whose split BTF defines it; undefined for vmlinux. */
+  module: string | undefined;
+}
+
+/**
+ * Finds the type `name` of BTF kind `kind` in the kernel's BTF: vmlinux first, then the types
+ * each module's split BTF defines itself (/sys/kernel/btf/<module>). `module` limits the search
+ * to that module ('vmlinux' to vmlinux). Attach targets and ksyms are looked up this way, as
+ * libbpf does.
+ *
+ * @example
+ * findKernelType('bpf_task_acquire', BtfKind.FUNC); // { id: 41204, module: undefined }
+ */
+export function findKernelType(name: string, kind: number, vmlinux: Btf = kernelBtf(), module?: string): KernelType | undefined {
+  if (module === undefined || module === 'vmlinux') {
+    const id = vmlinux.idsByName(name).find((i) => vmlinux.kindOf(i) === kind);
+    if (id !== undefined) return { id, module: undefined };
+    if (module === 'vmlinux') return undefined;
+  }
+  for (const mod of module === undefined ? moduleBtfNames() : [module]) {
+    const btf = moduleBtf(mod, vmlinux);
+    const id = btf?.idsByName(name).find((i) => i >= btf.firstId && btf.kindOf(i) === kind);
+    if (id !== undefined) return { id, module: mod };
+  }
+  return undefined;
 }

@@ -7,11 +7,12 @@ export { Link, BpfLink, PerfEventIoctlLink, ProgAttachLink, MultiLink, type Link
 export { AttachTargetNotFoundError, InvalidAttachError } from './errors.js';
 export { closeAllLinks, trackedLinks } from './registry.js';
 export { linkInfoOfFd, listLinks, linkIds, linkFdById, describeLinkInfo, type LinkInfo, type LinkTypeName, type PerfEventKind } from './info.js';
-export { isBpffs, openPinned } from './pin.js';
+export { isBpffs, openPinnedFd as openPinned } from '../kernel/pin.js';
 export { attachPerfEventFd, type PerfAttachOptions } from './perf-attach.js';
 export { tracepoint, tracepointId, type TracepointOptions } from './tracepoint.js';
 export { rawTracepoint, type RawTracepointOptions } from './raw-tracepoint.js';
-export { attachBtfId, kernelBtf, type AttachBtfTarget, type BtfAttachKind } from './btf-id.js';
+export { attachBtfId, type AttachBtfTarget, type BtfAttachKind } from './btf-id.js';
+export { kernelBtf } from '../kernel/vmlinux.js';
 export { tracing, type TracingOptions } from './tracing.js';
 export { lsm, type LsmOptions } from './lsm.js';
 export { kprobe, kretprobe, ksyscall, kprobeMechanism, syscallPrefix, type KprobeOptions } from './kprobe.js';
@@ -35,6 +36,7 @@ export {
 export { cgroup, openCgroup, CgroupAttachFlag, type CgroupOptions } from './cgroup.js';
 export { xdp, XdpMode, type XdpOptions } from './xdp.js';
 export { tcx, type TcxOptions } from './tc.js';
-export { perfEvent, onlineCpus, type PerfEventOptions } from './perf-event.js';
+export { perfEvent, type PerfEventOptions } from './perf-event.js';
+export { onlineCpus } from '../sys/index.js';
 export { iter, IterLink, CgroupIterOrder, type IterOptions } from './iter.js';
 export { attach, type AutoAttachOptions } from './attach.js';

@@ -3,9 +3,10 @@
  * per link type (the union's member for that type), and enumeration of every link in the
  * system with BPF_LINK_GET_NEXT_ID, which `tsbpf link list` shows.
  */
-import { bpf, bpfAttr, Errno, Fd, newAttr, Struct, syscalls } from '../sys/index.js';
+import { cString } from '../bytes/reader.js';
+import { newInfo, objectIds, objInfo, openById, type InfoField } from '../kernel/obj-info.js';
+import type { Fd } from '../sys/index.js';
 import { AttachType, LinkType } from '../uapi/enums.js';
-import { STRUCTS } from '../uapi/layouts.js';
 
 /** A link type name as in `enum bpf_link_type` without BPF_LINK_TYPE_ ('PERF_EVENT', 'XDP', ...). */
 export type LinkTypeName = keyof typeof LinkType;
@@ -64,25 +65,9 @@ export interface LinkInfo {
   netfilter?: { pf: number; hooknum: number; priority: number; flags: number };
 }
 
-type Field = Extract<keyof (typeof STRUCTS)['bpf_link_info']['fields'], string>;
-
-function infoStruct(): Struct<Field> {
-  const s = STRUCTS.bpf_link_info;
-  const sys = syscalls();
-  return new Struct<Field>('bpf_link_info', s.fields, s.size, (v) => sys.addressOf(v));
-}
-
-function query(fd: number, info: Struct<Field>): void {
-  const attr = newAttr('OBJ_GET_INFO_BY_FD').assign({ bpf_fd: fd, info_len: info.bytes.byteLength, info: info.bytes });
-  bpfAttr('OBJ_GET_INFO_BY_FD', attr, { subject: 'link' });
-}
+type Field = InfoField<'bpf_link_info'>;
 
 const nameOf = <T extends Record<string, number>>(table: T, v: number): string => Object.entries(table).find(([, x]) => x === v)?.[0] ?? String(v);
-
-function text(buf: Uint8Array): string {
-  const end = buf.indexOf(0);
-  return new TextDecoder().decode(end < 0 ? buf : buf.subarray(0, end));
-}
 
 /** The string fields each link type has: pointer field, length field. */
 const STRING_FIELDS: Partial<Record<LinkTypeName, [Field, Field]>> = {
@@ -95,8 +80,7 @@ const STRING_FIELDS: Partial<Record<LinkTypeName, [Field, Field]>> = {
 
 /** Reads and decodes the bpf_link_info of a link fd. */
 export function linkInfoOfFd(fd: number): LinkInfo {
-  let info = infoStruct();
-  query(fd, info);
+  let info = objInfo(fd, newInfo('bpf_link_info'), 'link');
   const typeNumber = info.num('type');
   const type = (nameOf(LinkType, typeNumber) in LinkType ? nameOf(LinkType, typeNumber) : 'UNSPEC') as LinkTypeName;
   let name: string | undefined;
@@ -106,10 +90,8 @@ export function linkInfoOfFd(fd: number): LinkInfo {
     // The first call reported the length the string needs (NUL included), or nothing (PATH_MAX).
     const size = info.num(strings[1]) || 4096;
     const buf = new Uint8Array(size);
-    info = infoStruct();
-    info.set(strings[0], buf).set(strings[1], size);
-    query(fd, info);
-    name = text(buf);
+    info = objInfo(fd, newInfo('bpf_link_info').set(strings[0], buf).set(strings[1], size), 'link');
+    name = cString(buf);
   }
   const out: LinkInfo = { id: info.num('id'), type, typeNumber, progId: info.num('prog_id') };
   const attach = (f: Field) => nameOf(AttachType, info.num(f));
@@ -227,20 +209,12 @@ export function describeLinkInfo(info: LinkInfo): string {
 
 /** Ids of every link in the system (BPF_LINK_GET_NEXT_ID), ascending. */
 export function linkIds(): number[] {
-  const ids: number[] = [];
-  let id = 0;
-  for (;;) {
-    const { ret, attr } = bpf('LINK_GET_NEXT_ID', { start_id: id }, { allow: [Errno.ENOENT] });
-    if (ret < 0) return ids;
-    id = attr.num('next_id');
-    ids.push(id);
-  }
+  return objectIds('LINK');
 }
 
 /** An fd of link `id` (BPF_LINK_GET_FD_BY_ID), or undefined when it is gone. */
 export function linkFdById(id: number): Fd | undefined {
-  const { ret } = bpf('LINK_GET_FD_BY_ID', { link_id: id }, { allow: [Errno.ENOENT], subject: `link ${id}` });
-  return ret < 0 ? undefined : new Fd(ret);
+  return openById('LINK', id);
 }
 
 /** The info of every link in the system (links that vanish meanwhile are skipped). */

@@ -13,12 +13,12 @@
  *   {@link MultiLink}.
  */
 import { NotSupportedError, TsbpfError } from '../errors.js';
+import { fdById, newInfo, objInfo } from '../kernel/obj-info.js';
+import { pinFd, unpinPath } from '../kernel/pin.js';
 import type { Program } from '../kernel/program.js';
-import { bpf, Errno, Fd, HOST_LE, perfIoctl } from '../sys/index.js';
-import { STRUCTS } from '../uapi/layouts.js';
+import { bpf, Errno, Fd, perfIoctl } from '../sys/index.js';
 import { AttachType } from '../uapi/enums.js';
 import { linkInfoOfFd, type LinkInfo } from './info.js';
-import { pinObject, unpinObject } from './pin.js';
 import { forget, track } from './registry.js';
 
 /** The attach kinds, one module each under src/link. */
@@ -91,7 +91,7 @@ export abstract class Link implements Disposable {
    */
   pin(path: string): void {
     this.checkOpen('pin');
-    pinObject(this.pinnableFd(), path, `${this.kind} link`);
+    pinFd(this.pinnableFd().value, path, `${this.kind} link`);
     this.pinPath = path;
     forget(this); // pinned on request: survives the exit handlers
   }
@@ -99,7 +99,7 @@ export abstract class Link implements Disposable {
   /** Removes the pin made by pin(); the link is again detached when closed or at exit. */
   unpin(): void {
     if (this.pinPath === undefined) return;
-    unpinObject(this.pinPath);
+    unpinPath(this.pinPath);
     this.pinPath = undefined;
     if (!this.done) track(this);
   }
@@ -287,10 +287,7 @@ export class ProgAttachLink extends Link {
  * outlive the caller's Program object.
  */
 export function ownProgramFd(program: Program): Fd {
-  const info = new Uint8Array(STRUCTS.bpf_prog_info.size);
-  bpf('OBJ_GET_INFO_BY_FD', { bpf_fd: program.fd.value, info_len: info.byteLength, info }, { subject: `program '${program.name}'` });
-  const id = new DataView(info.buffer).getUint32(STRUCTS.bpf_prog_info.fields.id[0], HOST_LE);
-  return new Fd(bpf('PROG_GET_FD_BY_ID', { prog_id: id }, { subject: `program '${program.name}'` }).ret);
+  return fdById('PROG', objInfo(program.fd.value, newInfo('bpf_prog_info'), `program '${program.name}'`).num('id'));
 }
 
 /**

@@ -3,10 +3,9 @@
  * e.g. a software clock at 99 Hz on each CPU for a profiler, or a hardware counter overflow.
  * The context is struct bpf_perf_event_data (the registers and the sample period).
  */
-import { readFileSync } from 'node:fs';
 import { NotSupportedError } from '../errors.js';
 import type { Program } from '../kernel/program.js';
-import { Errno, newPerfAttr, perfEventOpen, SyscallError } from '../sys/index.js';
+import { Errno, newPerfAttr, onlineCpus, perfEventOpen, SyscallError } from '../sys/index.js';
 import { PerfHwId, PerfSwId, PerfType } from '../uapi/enums.js';
 import { expectInteger, expectProgram } from './check.js';
 import { InvalidAttachError } from './errors.js';
@@ -39,16 +38,6 @@ export interface PerfEventOptions {
   pid?: number;
   /** A value the program reads with bpf_get_attach_cookie() (5.15+). */
   cookie?: bigint;
-}
-
-/** The online CPUs (/sys/devices/system/cpu/online: "0-3,5"). */
-export function onlineCpus(): number[] {
-  const out: number[] = [];
-  for (const part of readFileSync('/sys/devices/system/cpu/online', 'utf8').trim().split(',')) {
-    const [a, b] = part.split('-').map(Number);
-    for (let c = a!; c <= (b ?? a!); c++) out.push(c);
-  }
-  return out;
 }
 
 /**

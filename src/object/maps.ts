@@ -4,7 +4,7 @@
  * global data sections (.data, .rodata, .bss and their suffixed variants, .kconfig).
  */
 import { alignOf, BtfKind, BtfVarLinkage, resolveType, sizeOf, skipModifiers, type Btf } from '../btf/index.js';
-import { SHT, STT, type ElfFile, type ElfSection, type ElfSymbol } from '../elf/index.js';
+import { SHN, SHT, STB, STT, type ElfFile, type ElfSection, type ElfSymbol } from '../elf/index.js';
 import { FormatError } from '../errors.js';
 import { MapType } from '../uapi/enums.js';
 import type { MapSlot, MapSpec, VariableSpec } from './spec.js';
@@ -245,7 +245,7 @@ function variablesOf(file: ElfFile, section: ElfSection, btf: Btf | undefined): 
  * config. Clang leaves the layout to the loader; like libbpf, variables are placed by
  * decreasing alignment, then by name.
  */
-export function readKconfigMap(btf: Btf | undefined): MapSpec | undefined {
+export function readKconfigMap(file: ElfFile, btf: Btf | undefined): MapSpec | undefined {
   const datasec = btf?.typeByName('.kconfig', BtfKind.DATASEC);
   if (!btf || !datasec || datasec.type.kind !== BtfKind.DATASEC || datasec.type.vars.length === 0) return undefined;
   const spec = emptyMap('.kconfig', '.kconfig');
@@ -261,10 +261,12 @@ export function readKconfigMap(btf: Btf | undefined): MapSpec | undefined {
     return [{ name: t.name, size, align: alignOf(btf, t.type) ?? 1, typeId: t.type }];
   });
   vars.sort((a, b) => b.align - a.align || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  // __weak externs (STB_WEAK) default to zero when the kernel has no value for them.
+  const weak = new Set(file.symbols().filter((s) => s.shndx === SHN.UNDEF && s.bind === STB.WEAK).map((s) => s.name));
   let offset = 0;
   for (const v of vars) {
     offset = Math.ceil(offset / v.align) * v.align;
-    spec.variables.push({ name: v.name, offset, size: v.size, typeId: v.typeId, extern: true });
+    spec.variables.push({ name: v.name, offset, size: v.size, typeId: v.typeId, extern: true, ...(weak.has(v.name) ? { weak: true } : {}) });
     offset += v.size;
   }
   spec.valueSize = Math.max(1, Math.ceil(offset / 8) * 8);

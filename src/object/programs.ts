@@ -9,7 +9,7 @@ import { decode } from '../asm/codec.js';
 import { slotCount, type Instruction } from '../asm/instruction.js';
 import { CallSrc, Class, JmpOp, LD_IMM64, PseudoSrc } from '../asm/opcodes.js';
 import type { BtfExt } from '../btf/index.js';
-import { SHF, SHN, SHT, STT, type ElfFile, type ElfSection, type ElfSymbol } from '../elf/index.js';
+import { SHF, SHN, SHT, STB, STT, type ElfFile, type ElfSection, type ElfSymbol } from '../elf/index.js';
 import { FormatError } from '../errors.js';
 import { isDataSection } from './maps.js';
 import { matchSection } from './sections.js';
@@ -88,10 +88,12 @@ type Unplaced<T> = T extends unknown ? Omit<T, 'index'> : never;
 /** Where a relocated instruction points: a map, a global, a function or a kernel symbol. */
 function referenceOf(file: ElfFile, sym: ElfSymbol, insn: Instruction, kconfig: MapSpec | undefined, where: string): Unplaced<InstructionReference> | 'function' {
   if (sym.shndx === SHN.UNDEF) {
-    if (insn.code === CALL) return { kind: 'kfunc', name: sym.name };
+    // __weak externs may be missing from the kernel; strong ones carry no flag.
+    const weak = sym.bind === STB.WEAK ? { weak: true } : {};
+    if (insn.code === CALL) return { kind: 'kfunc', name: sym.name, ...weak };
     const k = kconfig?.variables.find((v) => v.name === sym.name);
     if (k) return { kind: 'map_value', map: '.kconfig', offset: k.offset };
-    return { kind: 'ksym', name: sym.name };
+    return { kind: 'ksym', name: sym.name, ...weak };
   }
   const sec = file.sections[sym.shndx];
   if (!sec) throw new FormatError(FORMAT, 0, `${where}: symbol ${sym.name} is in section ${sym.shndx}, which does not exist`);

@@ -3,6 +3,7 @@
  * .maps, global data sections, .kconfig), license and BTF. Deterministic and kernel-free.
  */
 import { parseBtf, parseBtfExt, type Btf, type BtfExt } from '../btf/index.js';
+import { cString } from '../bytes/reader.js';
 import { EM, ET, parseElf, type ElfFile } from '../elf/index.js';
 import { FormatError } from '../errors.js';
 import { isDataSection, readBtfMaps, readDataMap, readKconfigMap } from './maps.js';
@@ -11,11 +12,10 @@ import type { ObjectSpec } from './spec.js';
 
 const FORMAT = 'BPF object';
 
-function cString(file: ElfFile, name: string): string | undefined {
+/** The text of section `name` up to its NUL ('license'), or undefined without the section. */
+function sectionText(file: ElfFile, name: string): string | undefined {
   const s = file.section(name);
-  if (!s) return undefined;
-  const end = s.data.indexOf(0);
-  return new TextDecoder().decode(end < 0 ? s.data : s.data.subarray(0, end));
+  return s ? cString(s.data) : undefined;
 }
 
 /**
@@ -34,16 +34,30 @@ export function readObject(bytes: Uint8Array): ObjectSpec {
   const btf: Btf | undefined = btfSection ? parseBtf(btfSection.data) : undefined;
   const extSection = file.section('.BTF.ext');
   const btfExt: BtfExt | undefined = btf && extSection ? parseBtfExt(extSection.data, btf) : undefined;
-  const license = cString(file, 'license') ?? '';
+  const license = sectionText(file, 'license') ?? '';
   const versionSection = file.section('version');
   const kernelVersion =
     versionSection && versionSection.data.byteLength >= 4
       ? new DataView(versionSection.data.buffer, versionSection.data.byteOffset).getUint32(0, file.littleEndian)
       : 0;
 
-  const kconfig = readKconfigMap(btf);
+  const kconfig = readKconfigMap(file, btf);
   const maps = [...readBtfMaps(file, btf), ...file.sections.filter(isDataSection).map((s) => readDataMap(file, s, btf))];
   if (kconfig) maps.push(kconfig);
   const programs = readPrograms(file, btfExt, kconfig, license, kernelVersion);
   return { littleEndian: file.littleEndian, license, kernelVersion, programs, maps, btf, btfBytes: btfSection?.data, btfExt };
+}
+
+/**
+ * Names of the externs an object declares `__weak` (kfuncs, ksyms and .kconfig values the
+ * reader marked `weak`), which the loader may leave unresolved.
+ *
+ * @example
+ * weakExterns(readObject(readFileSync('x.bpf.o'))); // Set { 'CONFIG_BPF_SYSCALL', 'bpf_task_acquire' }
+ */
+export function weakExterns(spec: ObjectSpec): Set<string> {
+  const names = new Set<string>();
+  for (const m of spec.maps) for (const v of m.variables) if (v.weak) names.add(v.name);
+  for (const p of spec.programs) for (const r of p.references) if ((r.kind === 'kfunc' || r.kind === 'ksym') && r.weak) names.add(r.name);
+  return names;
 }

@@ -10,6 +10,10 @@ import type { SectionDef } from './sections.js';
 /**
  * Something an instruction refers to by name that a loader turns into a number: a map's fd, an
  * offset into a global data map, a kernel function or variable.
+ *
+ * `weak` marks an extern declared `__weak` (ELF symbol binding STB_WEAK), which may be missing
+ * from the kernel: the loader resolves it to zero instead of failing, and the writer binds it
+ * STB_WEAK again. The reader sets `weak: true` and leaves the field out for strong externs.
  */
 export type InstructionReference =
   /** ld_imm64 that loads a map (becomes src = BPF_PSEUDO_MAP_FD, imm = fd). */
@@ -17,9 +21,9 @@ export type InstructionReference =
   /** ld_imm64 that loads the address `offset` bytes into a map's value (BPF_PSEUDO_MAP_VALUE). */
   | { kind: 'map_value'; index: number; map: string; offset: number }
   /** call of a kernel function by name (becomes src = BPF_PSEUDO_KFUNC_CALL, imm = BTF id). */
-  | { kind: 'kfunc'; index: number; name: string }
+  | { kind: 'kfunc'; index: number; name: string; weak?: boolean }
   /** ld_imm64 of a kernel variable's address (becomes src = BPF_PSEUDO_BTF_ID). */
-  | { kind: 'ksym'; index: number; name: string };
+  | { kind: 'ksym'; index: number; name: string; weak?: boolean };
 
 /** A .BTF.ext line_info record, re-indexed to the program's instructions. */
 export interface ProgramLineInfo {
@@ -75,6 +79,8 @@ export interface VariableSpec {
   typeId: number | undefined;
   /** extern (resolved by the loader: .kconfig values, kernel symbols). */
   extern: boolean;
+  /** A .kconfig extern declared `__weak` (see {@link InstructionReference}'s `weak`). */
+  weak?: boolean;
 }
 
 /** Initial contents of a prog array or map-in-map: slot -> program or map name. */

@@ -69,8 +69,8 @@ export interface CodeEnvironment {
   table: TypeTable;
   /** Relocation target of `&map + offset` for a global data or .kconfig map. */
   dataTarget(map: string, offset: number, where: string): DataTarget | undefined;
-  /** Records a kfunc or ksym; returns the symbol key. */
-  useExtern(name: string, use: ExternUse, where: string): string;
+  /** Records a kfunc or ksym (`weak`: declared __weak); returns the symbol key. */
+  useExtern(name: string, use: ExternUse, where: string, weak: boolean): string;
 }
 
 const RESERVED = new Set([TEXT, '.maps', '.BTF', '.BTF.ext', 'license', 'version', '.kconfig', '.ksyms', '.symtab', '.strtab', '.shstrtab']);
@@ -254,12 +254,12 @@ function emitReference(insn: Instruction, ref: InstructionReference, offset: num
     case 'kfunc':
       needs(CALL, 'a call');
       Object.assign(insn, { src: CallSrc.LOCAL, imm: -1 });
-      relocations.push({ offset, symbol: env.useExtern(ref.name, 'call', where), type: R_BPF_64_32 });
+      relocations.push({ offset, symbol: env.useExtern(ref.name, 'call', where, ref.weak === true), type: R_BPF_64_32 });
       return;
     case 'ksym':
       needs(LD_IMM64, 'ld_imm64');
       Object.assign(insn, { src: 0, imm: 0, imm2: 0 });
-      relocations.push({ offset, symbol: env.useExtern(ref.name, 'address', where), type: R_BPF_64_64 });
+      relocations.push({ offset, symbol: env.useExtern(ref.name, 'address', where, ref.weak === true), type: R_BPF_64_64 });
       return;
   }
 }

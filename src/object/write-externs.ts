@@ -1,6 +1,6 @@
 /**
- * Externs as clang emits them: an undefined NOTYPE symbol per name (GLOBAL, or WEAK when the
- * loader may leave it unresolved), and in BTF an extern VAR (.kconfig values, kernel variables)
+ * Externs as clang emits them: an undefined NOTYPE symbol per name (GLOBAL, or WEAK for the
+ * externs the spec marks `weak`: the loader may leave those unresolved), and in BTF an extern VAR (.kconfig values, kernel variables)
  * or extern FUNC (kfuncs) listed in DATASEC .kconfig or .ksyms. libbpf needs every VAR/FUNC of
  * those DATASECs to have its symbol, and every extern symbol to have its BTF.
  */
@@ -23,11 +23,16 @@ export class Externs {
   private readonly ksyms = new Map<string, { use: ExternUse; where: string }>();
   private kconfig: MapSpec | undefined;
 
+  /** Names bound STB_WEAK: the writer's `weakExterns` option and every extern marked weak. */
+  private readonly weak: Set<string>;
+
   constructor(
     private readonly table: TypeTable,
     private readonly symbols: SymbolTable,
-    private readonly weak: ReadonlySet<string>,
-  ) {}
+    weakExterns: Iterable<string>,
+  ) {
+    this.weak = new Set(weakExterns);
+  }
 
   private bind(name: string): number {
     return this.weak.has(name) ? STB.WEAK : STB.GLOBAL;
@@ -39,6 +44,7 @@ export class Externs {
     const vars: BtfVarSecinfo[] = [];
     for (const v of map.variables) {
       const where = `.kconfig variable '${v.name}'`;
+      if (v.weak) this.weak.add(v.name);
       let id = this.table.datasecVar('.kconfig', v.name) ?? this.table.find((t) => isExternVar(t, v.name));
       if (id === undefined) {
         if (v.typeId === undefined) throw new ObjectWriteError('missing-btf', v.name, where, 'a .kconfig extern needs its BTF type (typeId): libbpf parses the value by it');
@@ -59,8 +65,9 @@ export class Externs {
     return { symbol: `ext:${v.name}`, imm: 0 };
   }
 
-  /** Records a kfunc call or a kernel variable's address; returns the symbol key. */
-  use(name: string, use: ExternUse, where: string): string {
+  /** Records a kfunc call or a kernel variable's address (`weak`: declared __weak); returns the symbol key. */
+  use(name: string, use: ExternUse, where: string, weak = false): string {
+    if (weak) this.weak.add(name);
     const known = this.ksyms.get(name);
     if (!known || (known.use === 'address' && use === 'call')) this.ksyms.set(name, { use, where });
     return `ext:${name}`;

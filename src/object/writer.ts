@@ -20,9 +20,9 @@ export { ObjectWriteError, type ObjectWriteProblem } from './write-error.js';
 /** Options of `writeObject`. */
 export interface WriteObjectOptions {
   /**
-   * Externs (kfuncs, kernel variables, .kconfig values) to bind STB_WEAK, which lets libbpf
-   * load the object when the kernel lacks them (`__weak` in C). The spec does not record
-   * weakness, so round trips of clang objects bind every extern GLOBAL unless named here.
+   * More externs (kfuncs, kernel variables, .kconfig values) to bind STB_WEAK, which lets
+   * libbpf load the object when the kernel lacks them (`__weak` in C), besides those the spec
+   * marks `weak` (as the reader does for clang's weak externs).
    */
   weakExterns?: Iterable<string>;
 }
@@ -73,7 +73,7 @@ export function writeObject(spec: ObjectSpec, options: WriteObjectOptions = {}):
     maps.set(m.name, m);
   }
 
-  const externs = new Externs(table, symbols, new Set(options.weakExterns ?? []));
+  const externs = new Externs(table, symbols, options.weakExterns ?? []);
   const data = new DataSections(table, symbols);
   for (const m of spec.maps) {
     if (m.section === '.kconfig') externs.setKconfig(m);
@@ -83,7 +83,7 @@ export function writeObject(spec: ObjectSpec, options: WriteObjectOptions = {}):
     maps,
     table,
     dataTarget: (map, offset, where) => (map === '.kconfig' ? externs.kconfigTarget(offset, where) : data.target(map, offset, where)),
-    useExtern: (name, use, where) => externs.use(name, use, where),
+    useExtern: (name, use, where, weak) => externs.use(name, use, where, weak),
   });
   for (const section of code) {
     for (const f of section.functions) {

@@ -45,9 +45,10 @@ function showBytes(b: Uint8Array): string {
   return `[${head}${b.byteLength > 16 ? ` ... (${b.byteLength} bytes)` : ''}]`;
 }
 
+/** A C string (printable text, then NUL) as a quoted string; anything else is shown as bytes. */
 function printable(b: Uint8Array): string | undefined {
   const end = b.indexOf(0);
-  if (end < 0) return undefined;
+  if (end <= 0) return undefined;
   const s = b.subarray(0, end);
   return s.every((c) => c >= 0x20 && c < 0x7f) ? JSON.stringify(new TextDecoder().decode(s)) : undefined;
 }

@@ -4,6 +4,7 @@
  * the same Syscalls interface as the native addon; install it with `useSyscalls(new FakeKernel())`.
  * It models the contract, not the kernel: no verifier, no attach points.
  */
+import { cString } from '../bytes/reader.js';
 import { BPF_ATTR, STRUCTS } from '../uapi/layouts.js';
 import { BpfCmd } from '../uapi/enums.js';
 import { Errno } from './errno.js';
@@ -76,9 +77,7 @@ export class FakeKernel implements Syscalls {
   private cstring(address: bigint): string {
     for (const m of this.memory) {
       if (address >= m.start && address < m.start + BigInt(m.view.byteLength)) {
-        const rest = m.view.subarray(Number(address - m.start));
-        const end = rest.indexOf(0);
-        return new TextDecoder().decode(rest.subarray(0, end < 0 ? rest.length : end));
+        return cString(m.view.subarray(Number(address - m.start)));
       }
     }
     return '';

@@ -6,5 +6,6 @@ export { Struct, HOST_LE, type FieldValue } from './struct.js';
 export { SyscallError, PermissionError, syscallError, remedyFor } from './errors.js';
 export { Errno, ENOTSUPP, errnoName, errnoMessage } from './errno.js';
 export { setExplain, explaining, explainLine } from './explain.js';
+export { pageSize, parseCpuList, onlineCpus, possibleCpuList } from './system.js';
 export { syscalls, useSyscalls, nativeSyscalls, PollEvents, type Syscalls, type PollHandle } from './native.js';
 export { FakeKernel, type FakeCall } from './fake.js';

@@ -3,6 +3,7 @@
  * BTF (src/uapi/layouts.ts). Pointer fields take the buffers they point to, and the struct
  * keeps them alive until the system call has returned.
  */
+import { cString } from '../bytes/reader.js';
 import { TsbpfError } from '../errors.js';
 import type { FieldPlace } from '../uapi/layout-types.js';
 
@@ -19,6 +20,11 @@ export class Struct<F extends string = string> {
   private readonly view: DataView;
   /** Buffers pointer fields refer to, by field: kept alive and shown by the explain mode. */
   readonly pointers = new Map<string, Uint8Array>();
+  /**
+   * Fields set by name: of the union members sharing their bytes, these are the ones the
+   * command uses (MAP_GET_NEXT_KEY sets next_key, not value), so the explain mode shows them.
+   */
+  private readonly named = new Set<string>();
 
   constructor(
     readonly layoutName: string,
@@ -45,6 +51,7 @@ export class Struct<F extends string = string> {
    */
   set(field: F, value: FieldValue): this {
     const [offset, size, shift, width] = this.place(field);
+    this.named.add(field);
     if (value instanceof Uint8Array || (typeof value === 'string' && size === 8)) {
       const buf = typeof value === 'string' ? encoder.encode(value + '\0') : value;
       this.pointers.set(field, buf);
@@ -87,19 +94,28 @@ export class Struct<F extends string = string> {
   /** Reads a char-array field as a string. */
   str(field: F): string {
     const [offset, size] = this.place(field);
-    const slice = this.bytes.subarray(offset, offset + size);
-    const end = slice.indexOf(0);
-    return new TextDecoder().decode(end < 0 ? slice : slice.subarray(0, end));
+    return cString(this.bytes.subarray(offset, offset + size));
   }
 
-  /** The fields that are not zero, for the explain mode. */
+  /**
+   * The fields that are not zero, for the explain mode. Of fields sharing bytes (union
+   * members), those set by name are shown; where none was, the first of the same place.
+   */
   nonZero(): Array<[string, number | bigint | string]> {
     const out: Array<[string, number | bigint | string]> = [];
     const seen = new Set<string>();
+    const used: FieldPlace[] = [];
+    for (const name of this.named) {
+      const p = this.fields[name]!;
+      if (p[3] === undefined) used.push(p);
+    }
     for (const [name, [offset, size, , width]] of Object.entries(this.fields)) {
-      const key = `${offset}:${size}:${name.includes('.') ? name.split('.')[0] : ''}`;
-      if (width === undefined && seen.has(key) && !this.pointers.has(name)) continue; // union aliases
-      if (width === undefined) seen.add(key);
+      if (width === undefined) {
+        if (!this.named.has(name) && used.some(([o, s]) => o < offset + size && offset < o + s)) continue; // an alias of a field set by name
+        const key = `${offset}:${size}:${name.includes('.') ? name.split('.')[0] : ''}`;
+        if (seen.has(key) && !this.pointers.has(name)) continue; // union aliases
+        seen.add(key);
+      }
       if (size > 8) {
         const s = this.str(name as F);
         if (s) out.push([name, s]);

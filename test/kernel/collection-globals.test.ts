@@ -3,9 +3,9 @@
 // through the mmapped map and through lookups — while programs update them.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { VariableError } from '../../src/kernel/btf-value.js';
+import { VariableError } from '../../src/kernel/globals.js';
 import { Collection } from '../../src/kernel/collection.js';
-import type { ConstantValue } from '../../src/kernel/globals.js';
+import type { BtfValue } from '../../src/kernel/codec-btf.js';
 import { load } from '../../src/load.js';
 import { readObject } from '../../src/object/index.js';
 import { kernelTest } from '../support/kernel.js';
@@ -15,7 +15,7 @@ const packet = new Uint8Array(64);
 const XDP = { ABORTED: 0, DROP: 1, PASS: 2, TX: 3 };
 
 kernelTest('.rodata constants set before load decide what the programs return', async () => {
-  const run = async (constants: Record<string, ConstantValue>): Promise<[number, number]> => {
+  const run = async (constants: Record<string, BtfValue>): Promise<[number, number]> => {
     await using c = await load(OBJ, { constants });
     return [c.programs.xdp_verdict!.testRun({ data: packet }).retval, c.programs.sock_const!.testRun({ data: packet }).retval];
   };

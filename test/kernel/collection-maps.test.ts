@@ -9,7 +9,7 @@ import { VerifierError } from '../../src/kernel/program.js';
 import { readObject } from '../../src/object/index.js';
 import { PinnedMapMismatchError } from '../../src/kernel/collection-maps.js';
 import { BpfMap } from '../../src/kernel/map.js';
-import { mapInfoBasics } from '../../src/kernel/obj-info.js';
+import { mapInfoBasics } from '../../src/kernel/map-info.js';
 import { pinFd } from '../../src/kernel/pin.js';
 import { load } from '../../src/load.js';
 import { kernelTest } from '../support/kernel.js';

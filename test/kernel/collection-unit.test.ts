@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { BtfFuncLinkage, BtfKind, BtfVarLinkage, parseBtf, type Btf } from '../../src/btf/index.js';
 import { ALL_BTF_FEATURES, prepareObjectBtf, type BtfFeatures } from '../../src/kernel/btf-fixup.js';
-import { decodeBtfValue, encodeBtfValue, VariableError } from '../../src/kernel/btf-value.js';
+import { decodeBtfValue, encodeBtfValue, VariableError } from '../../src/kernel/globals.js';
 import { Collection, registerAutoAttacher } from '../../src/kernel/collection.js';
 import { NotSupportedError } from '../../src/errors.js';
 import { applyConstants } from '../../src/kernel/globals.js';

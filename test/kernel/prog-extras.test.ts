@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { formatInstruction, slotCount } from '../../src/asm/index.js';
 import { NotSupportedError } from '../../src/errors.js';
-import { mapInfoBasics } from '../../src/kernel/obj-info.js';
+import { mapInfoBasics } from '../../src/kernel/map-info.js';
 import { enableStats } from '../../src/kernel/prog-info.js';
 import { Program } from '../../src/kernel/program.js';
 import { load } from '../../src/load.js';

@@ -1,6 +1,7 @@
 /**
- * Facts about the machine the readers need: the page size (mmap offsets and lengths are in
- * pages) and which CPUs exist (one perf ring per online CPU).
+ * Facts about the machine: the page size (mmap offsets and lengths are in pages) and which
+ * CPUs exist (perf events and perf buffers take one per online CPU; per-CPU map values have a
+ * slot per possible CPU). Shared by the maps, the links and the event readers.
  */
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { TsbpfError } from '../errors.js';
@@ -31,14 +32,14 @@ export function pageSize(): number {
 }
 
 /**
- * Parses a kernel CPU list such as `0-3,8,10-11` (the format of /sys/devices/system/cpu/online,
- * see Documentation/admin-guide/cputopology.rst).
+ * Parses a kernel CPU list such as `0-3,8,10-11` (the format of /sys/devices/system/cpu/online
+ * and possible, see Documentation/admin-guide/cputopology.rst).
  */
 export function parseCpuList(text: string): number[] {
   const out: number[] = [];
   for (const part of text.trim().split(',')) {
-    if (part === '') continue;
-    const m = /^(\d+)(?:-(\d+))?$/.exec(part);
+    if (part.trim() === '') continue;
+    const m = /^(\d+)(?:-(\d+))?$/.exec(part.trim());
     if (!m) throw new TsbpfError(`not a CPU list: '${text.trim()}'`);
     const from = Number(m[1]);
     const to = m[2] === undefined ? from : Number(m[2]);
@@ -47,12 +48,12 @@ export function parseCpuList(text: string): number[] {
   return out;
 }
 
-/** The online CPUs (/sys/devices/system/cpu/online). */
+/** The online CPUs (/sys/devices/system/cpu/online), read at each call (CPUs can come and go). */
 export function onlineCpus(): number[] {
   return parseCpuList(readFileSync('/sys/devices/system/cpu/online', 'latin1'));
 }
 
 /** The possible CPUs (/sys/devices/system/cpu/possible): what per-CPU maps are sized by. */
-export function possibleCpus(): number[] {
+export function possibleCpuList(): number[] {
   return parseCpuList(readFileSync('/sys/devices/system/cpu/possible', 'latin1'));
 }
