@@ -63,5 +63,8 @@ export { RingBufReader, type RingBufRecord } from './events/ringbuf.js';
 export { PerfBufReader, type PerfEvent } from './events/perfbuf.js';
 export { TracePipeReader, type TraceLine } from './events/trace-pipe.js';
 
+// Compiling kernel programs written in TypeScript (tsbpf/lang)
+export { compile, compileFile, CompileError, formatDiagnostic, type CompileOptions, type CompileResult, type Diagnostic } from './compiler/index.js';
+
 // Seeing the system calls
 export { setExplain } from './sys/explain.js';

@@ -8,9 +8,13 @@ import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Collection, type CollectionOptions } from './kernel/collection.js';
 import { readObject, weakExterns } from './object/index.js';
+import type { SourceOptions } from './load-source.js';
 
-/** Options of {@link load}: those of Collection.load. */
-export type LoadOptions = CollectionOptions;
+/**
+ * Options of {@link load}: those of Collection.load, plus for TypeScript sources those of the
+ * compile step and its cache (see src/load-source.ts).
+ */
+export type LoadOptions = CollectionOptions & SourceOptions;
 
 /**
  * Names of the externs (kconfig, ksyms, kfuncs) an object file declares __weak (STB_WEAK):
@@ -34,18 +38,26 @@ export function objectNameOf(path: string): string {
  * reused), constants set, externs resolved, programs verified. Dispose of the result (or call
  * `close()`) to unload; `attachAll()` attaches every program whose section says where.
  *
+ * A path or URL ending in `.ts` is a kernel program in TypeScript (tsbpf/lang): it is compiled
+ * by tsbpf's compiler, with the object cached on disk by source and compiler version (a wrong
+ * program throws the compiler's CompileError; see src/load-source.ts).
+ *
  * Minimum kernel: what the object's program and map types need; 5.2+ for global variables.
  *
  * @example
  * await using obj = await load('exec.bpf.o', { constants: { target_pid: 1234 } });
  * obj.attachAll();
  * console.log(obj.variables.seen.get());
+ *
+ * await using exec = await load(new URL('./exec.bpf.ts', import.meta.url)); // compiles (cached)
  */
 export async function load(object: string | URL | Uint8Array, options: LoadOptions = {}): Promise<Collection> {
   const path = typeof object === 'string' ? object : object instanceof URL ? fileURLToPath(object) : undefined;
+  const { compileOptions: _c, cacheDir: _d, compiler: _k, ...collectionOptions } = options;
+  if (path !== undefined && /\.[cm]?ts$/.test(path)) return (await import('./load-source.js')).loadSource(path, options);
   const bytes = path !== undefined ? new Uint8Array(await readFile(path)) : (object as Uint8Array);
   return Collection.load(readObject(bytes), {
-    ...options,
+    ...collectionOptions,
     objectName: options.objectName ?? (path !== undefined ? objectNameOf(path) : undefined),
   });
 }

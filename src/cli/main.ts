@@ -18,6 +18,7 @@ const SUBCOMMANDS: Record<string, () => Promise<Registrar>> = {
   prog: () => import('./prog.js'),
   feature: () => import('./feature.js'),
   map: () => import('./map.js'),
+  build: () => import('./build.js'),
 };
 
 const program = new Command('tsbpf')

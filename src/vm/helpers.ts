@@ -155,7 +155,8 @@ const now = (vm: HelperHost): bigint => (vm.env.clock ?? process.hrtime.bigint)(
  * get_smp_processor_id (8), get_current_pid_tgid (14), get_current_uid_gid (15),
  * get_current_comm (16), get_numa_node_id (42), probe_read_str (45), map_push/pop/peek_elem
  * (87-89), probe_read_user/kernel(_str) (112-115), ringbuf_output/reserve/submit/discard/query
- * (130-134) and map_lookup_percpu_elem (195). Returns a fresh Map the caller may extend.
+ * (130-134), spin_lock/spin_unlock (93-94, no-ops: the VM is single-threaded) and
+ * map_lookup_percpu_elem (195). Returns a fresh Map the caller may extend.
  */
 export function standardHelpers(): Map<number, Helper<HelperHost>> {
   const h = new Map<number, Helper<HelperHost>>();
@@ -197,7 +198,11 @@ export function standardHelpers(): Map<number, Helper<HelperHost>> {
       if (!map.pop || !map.peek) return neg(Errno.EINVAL);
       const out = vm.memory.slice(valuePtr, map.valueSize, true);
       const v = take ? map.pop() : map.peek();
-      if (v === undefined) return neg(Errno.ENOENT);
+      if (v === undefined) {
+        // kernel/bpf/queue_stack_maps.c zeroes the value of an empty queue or stack.
+        out.fill(0);
+        return neg(Errno.ENOENT);
+      }
       out.set(v);
       return 0n;
     });
@@ -254,6 +259,14 @@ export function standardHelpers(): Map<number, Helper<HelperHost>> {
   h.set(FuncId.ringbuf_submit, ringbufCommit(false));
   h.set(FuncId.ringbuf_discard, ringbufCommit(true));
   h.set(FuncId.ringbuf_query, (vm, rbPtr, flags) => ringbufOf(vm, rbPtr).query(flags32(flags)));
+  // The VM runs one program at a time on one thread: a lock is always free. The lock word is
+  // checked for access like any other memory and left as it is.
+  for (const id of [FuncId.spin_lock, FuncId.spin_unlock]) {
+    h.set(id, (vm, lockPtr) => {
+      vm.memory.require(lockPtr, 4, true);
+      return 0n;
+    });
+  }
   return h;
 }
 

@@ -5,6 +5,7 @@
  * program is unit-tested without a kernel.
  */
 import type { Instruction } from '../asm/instruction.js';
+import { BtfKind, resolveType, type Btf } from '../btf/index.js';
 import { NotSupportedError } from '../errors.js';
 import type { MapSpec, ObjectSpec, ProgramSpec } from '../object/index.js';
 import { MapType } from '../uapi/enums.js';
@@ -27,9 +28,21 @@ export interface ObjectVmOptions extends Omit<VmOptions, 'maps'> {
   maps?: Map<string, MapModel>;
 }
 
-function modelFor(spec: MapSpec, cpus: number): MapModel {
+/** Whether a map's value type (a struct) has a struct bpf_spin_lock member, as the kernel requires for BPF_F_LOCK. */
+function hasSpinLock(btf: Btf | undefined, valueType: number | undefined): boolean {
+  if (!btf || !valueType) return false;
+  const t = btf.type(resolveType(btf, valueType));
+  if (t.kind !== BtfKind.STRUCT) return false;
+  return t.members.some((m) => {
+    const mt = btf.type(resolveType(btf, m.type));
+    return mt.kind === BtfKind.STRUCT && mt.name === 'bpf_spin_lock';
+  });
+}
+
+function modelFor(spec: MapSpec, cpus: number, btf: Btf | undefined): MapModel {
   const type = MapType[spec.type as keyof typeof MapType];
-  const model = createMap({ type, keySize: spec.keySize, valueSize: spec.valueSize, maxEntries: spec.maxEntries, flags: spec.flags, name: spec.name }, { cpus });
+  const spinLock = hasSpinLock(btf, spec.valueType);
+  const model = createMap({ type, keySize: spec.keySize, valueSize: spec.valueSize, maxEntries: spec.maxEntries, flags: spec.flags, name: spec.name, spinLock }, { cpus });
   if (spec.data) {
     const key = new Uint8Array(4);
     model.update(key, spec.data, 0);
@@ -67,7 +80,7 @@ export function vmForObject(spec: ObjectSpec, name: string, options: ObjectVmOpt
         const mapSpec = spec.maps.find((m) => m.name === ref.map)!;
         if (!(mapSpec.type in MapType)) throw new NotSupportedError(`map type ${mapSpec.type}`, `map '${ref.map}'`);
         try {
-          model = modelFor(mapSpec, options.cpus ?? 1);
+          model = modelFor(mapSpec, options.cpus ?? 1, spec.btf);
         } catch (err) {
           throw new NotSupportedError(`map '${ref.map}' (${mapSpec.type})`, `the VM has no model of this map type: ${(err as Error).message}`);
         }

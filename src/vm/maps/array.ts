@@ -20,6 +20,8 @@ export class ArrayMap implements MapModel {
   readonly maxEntries: number;
   readonly flags: number;
   readonly name: string;
+  /** The value holds a struct bpf_spin_lock (BPF_F_LOCK updates allowed). */
+  readonly spinLock: boolean;
   readonly perCpu: boolean;
   /** Value slots per element: the CPU count for per-CPU arrays, else 1. */
   readonly slots: number;
@@ -38,6 +40,7 @@ export class ArrayMap implements MapModel {
     this.maxEntries = spec.maxEntries;
     this.flags = spec.flags ?? 0;
     this.name = spec.name ?? '';
+    this.spinLock = (spec.spinLock ?? false) && spec.type === MapType.ARRAY;
     this.perCpu = spec.type === MapType.PERCPU_ARRAY;
     this.slots = this.perCpu ? Math.max(1, options.cpus ?? 1) : 1;
     this.stride = (spec.valueSize + 7) & ~7;
@@ -82,7 +85,7 @@ export class ArrayMap implements MapModel {
   /** From a program (`cpu` given) a per-CPU array updates that CPU's slot; from user space, all. */
   update(key: Uint8Array, value: Uint8Array, flags = 0, cpu?: number): number {
     needSize(this, value, this.valueSize, 'value');
-    if (badUpdateFlags(flags)) return -Errno.EINVAL;
+    if (badUpdateFlags(flags, this.spinLock)) return -Errno.EINVAL;
     const i = this.index(key);
     if (i >= this.maxEntries) return -Errno.E2BIG;
     if ((flags & ~UpdateFlags.F_LOCK) === UpdateFlags.NOEXIST) return -Errno.EEXIST;
@@ -97,7 +100,7 @@ export class ArrayMap implements MapModel {
     if (values.length !== this.slots) throw new MapSpecError(this, `expected ${this.slots} values, got ${values.length}`);
     const i = this.index(key);
     values.forEach((v) => needSize(this, v, this.valueSize, 'value'));
-    if (badUpdateFlags(flags)) return -Errno.EINVAL;
+    if (badUpdateFlags(flags, this.spinLock)) return -Errno.EINVAL;
     if (i >= this.maxEntries) return -Errno.E2BIG;
     if ((flags & ~UpdateFlags.F_LOCK) === UpdateFlags.NOEXIST) return -Errno.EEXIST;
     values.forEach((v, s) => this.element(i, s)!.set(v));

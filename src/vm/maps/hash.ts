@@ -22,6 +22,8 @@ interface Entry {
   key: Uint8Array;
   /** One value per CPU for per-CPU maps, else one value. */
   values: Uint8Array[];
+  /** LRU maps: when the element was last used (a tick of the map's clock). */
+  used: number;
 }
 
 /** Options of {@link HashMap}. */
@@ -38,11 +40,16 @@ export class HashMap implements MapModel {
   readonly maxEntries: number;
   readonly flags: number;
   readonly name: string;
+  /** The value holds a struct bpf_spin_lock (BPF_F_LOCK updates allowed). */
+  readonly spinLock: boolean;
   /** Value slots per element: the CPU count for per-CPU maps, else 1. */
   readonly slots: number;
   readonly perCpu: boolean;
   readonly lru: boolean;
+  /** Elements in insertion order, which is the iteration order: using one does not move it. */
   private readonly entries = new Map<string, Entry>();
+  /** LRU clock: ticks on every use of an element. */
+  private tick = 0;
 
   constructor(spec: MapSpec, options: HashMapOptions = {}) {
     const types: number[] = [MapType.HASH, MapType.PERCPU_HASH, MapType.LRU_HASH, MapType.LRU_PERCPU_HASH];
@@ -54,6 +61,7 @@ export class HashMap implements MapModel {
     this.maxEntries = spec.maxEntries;
     this.flags = spec.flags ?? 0;
     this.name = spec.name ?? '';
+    this.spinLock = (spec.spinLock ?? false) && spec.type === MapType.HASH;
     this.perCpu = spec.type === MapType.PERCPU_HASH || spec.type === MapType.LRU_PERCPU_HASH;
     this.lru = spec.type === MapType.LRU_HASH || spec.type === MapType.LRU_PERCPU_HASH;
     this.slots = this.perCpu ? Math.max(1, options.cpus ?? 1) : 1;
@@ -66,10 +74,9 @@ export class HashMap implements MapModel {
   private find(key: Uint8Array, touch: boolean): Entry | undefined {
     const k = keyString(key);
     const e = this.entries.get(k);
-    if (e && touch && this.lru) {
-      this.entries.delete(k);
-      this.entries.set(k, e);
-    }
+    // Recency is a timestamp, not the position in `entries`: reordering there would make a
+    // nextKey walk that looks elements up skip some (the kernel's walk is not disturbed either).
+    if (e && touch && this.lru) e.used = ++this.tick;
     return e;
   }
 
@@ -107,7 +114,7 @@ export class HashMap implements MapModel {
 
   private store(key: Uint8Array, values: readonly (Uint8Array | undefined)[], flags: number): number {
     needSize(this, key, this.keySize, 'key');
-    if (badUpdateFlags(flags)) return -Errno.EINVAL;
+    if (badUpdateFlags(flags, this.spinLock)) return -Errno.EINVAL;
     const f = flags & ~UpdateFlags.F_LOCK;
     const existing = this.find(key, true);
     if (existing) {
@@ -120,12 +127,20 @@ export class HashMap implements MapModel {
     if (f === UpdateFlags.EXIST) return -Errno.ENOENT;
     if (this.entries.size >= this.maxEntries) {
       if (!this.lru) return -Errno.E2BIG;
-      const oldest = this.entries.keys().next().value as string;
-      this.entries.delete(oldest);
+      let oldest: string | undefined;
+      let least = Infinity;
+      for (const [k, e] of this.entries) {
+        if (e.used < least) {
+          least = e.used;
+          oldest = k;
+        }
+      }
+      this.entries.delete(oldest!);
     }
     const entry: Entry = {
       key: key.slice(),
       values: values.map((v) => (v ? v.slice() : new Uint8Array(this.valueSize))),
+      used: ++this.tick,
     };
     this.entries.set(keyString(key), entry);
     return 0;

@@ -18,7 +18,10 @@ export const UpdateFlags = {
   NOEXIST: 1,
   /** Update an existing element only; -ENOENT if it does not exist. */
   EXIST: 2,
-  /** Spin-locked update (accepted and ignored: the VM is single-threaded). */
+  /**
+   * Spin-locked update: for maps whose value holds a struct bpf_spin_lock (MapSpec.spinLock),
+   * accepted and otherwise ignored (the VM is single-threaded); -EINVAL for other maps.
+   */
   F_LOCK: 4,
 } as const;
 export type UpdateFlags = (typeof UpdateFlags)[keyof typeof UpdateFlags];
@@ -48,6 +51,11 @@ export interface MapSpec {
   maxEntries: number;
   flags?: number;
   name?: string;
+  /**
+   * The value holds a struct bpf_spin_lock, so updates may pass BPF_F_LOCK; the kernel refuses
+   * BPF_F_LOCK with -EINVAL for maps without one (kernel/bpf/hashtab.c, arraymap.c).
+   */
+  spinLock?: boolean;
 }
 
 /**
@@ -128,8 +136,12 @@ export function needSize(map: MapModel, bytes: Uint8Array, size: number, what: '
   }
 }
 
-/** Rejects update flags other than BPF_ANY/NOEXIST/EXIST (BPF_F_LOCK aside): -EINVAL. */
-export function badUpdateFlags(flags: number): boolean {
+/**
+ * Rejects update flags other than BPF_ANY/NOEXIST/EXIST, plus BPF_F_LOCK where the map has a
+ * spin lock: -EINVAL.
+ */
+export function badUpdateFlags(flags: number, spinLock = false): boolean {
+  if ((flags & UpdateFlags.F_LOCK) !== 0 && !spinLock) return true;
   const f = flags & ~UpdateFlags.F_LOCK;
   return f !== UpdateFlags.ANY && f !== UpdateFlags.NOEXIST && f !== UpdateFlags.EXIST;
 }

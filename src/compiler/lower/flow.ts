@@ -1,0 +1,49 @@
+/**
+ * Flow facts the lowering tracks along each path, as TypeScript narrows types: which maybe-
+ * missing references are known present or absent (so unchecked uses are compile errors), and
+ * which ring buffer reservations are still held (a path that returns while holding one is a
+ * compile error, as the verifier would reject it).
+ */
+export type Presence = 'present' | 'absent';
+export type RefState = 'held' | 'released' | 'mixed';
+
+/** Facts on one path. Immutable: every change makes a copy. */
+export class Flow {
+  constructor(
+    readonly presence: ReadonlyMap<number, Presence> = new Map(),
+    readonly refs: ReadonlyMap<number, RefState> = new Map(),
+  ) {}
+
+  withPresence(id: number, p: Presence | undefined): Flow {
+    const m = new Map(this.presence);
+    if (p === undefined) m.delete(id);
+    else m.set(id, p);
+    return new Flow(m, this.refs);
+  }
+
+  withRef(id: number, s: RefState): Flow {
+    const m = new Map(this.refs);
+    m.set(id, s);
+    return new Flow(this.presence, m);
+  }
+
+  /** Facts that hold on both paths. */
+  static merge(a: Flow | undefined, b: Flow | undefined): Flow | undefined {
+    if (!a) return b;
+    if (!b) return a;
+    const presence = new Map<number, Presence>();
+    for (const [k, v] of a.presence) if (b.presence.get(k) === v) presence.set(k, v);
+    const refs = new Map<number, RefState>();
+    for (const k of new Set([...a.refs.keys(), ...b.refs.keys()])) {
+      const x = a.refs.get(k);
+      const y = b.refs.get(k);
+      // A reference absent on one path counts as released there.
+      const xs = x ?? 'released';
+      const ys = y ?? 'released';
+      const ax = a.presence.get(k) === 'absent' ? 'released' : xs;
+      const by = b.presence.get(k) === 'absent' ? 'released' : ys;
+      refs.set(k, ax === by ? ax : 'mixed');
+    }
+    return new Flow(presence, refs);
+  }
+}
