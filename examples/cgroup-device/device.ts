@@ -21,12 +21,12 @@ try {
   await using obj = await load(besideSource(import.meta.url, 'device.bpf.o'));
   using link = cgroup(obj.programs.deny_urandom!, path);
   void link;
-  const inCgroup = (cmd: string) =>
-    spawnSync('sh', ['-c', `echo $$ > ${path}/cgroup.procs && exec ${cmd}`], { encoding: 'utf8' });
+  // stdout as bytes: random bytes decoded as UTF-8 would not count as 4
+  const inCgroup = (cmd: string) => spawnSync('sh', ['-c', `echo $$ > ${path}/cgroup.procs && exec ${cmd}`]);
   for (const dev of ['/dev/urandom', '/dev/random']) {
     const r = inCgroup(`head -c 4 ${dev}`);
     console.log(`$ head -c 4 ${dev}    (inside ${path})`);
-    console.log(r.status === 0 ? `ok: read ${Buffer.byteLength(r.stdout, 'latin1')} bytes` : r.stderr.trim());
+    console.log(r.status === 0 ? `ok: read ${r.stdout.length} bytes` : r.stderr.toString().trim());
   }
   if (duration) {
     console.log(`\nThe cgroup stays for ${duration}s: echo $$ > ${path}/cgroup.procs`);

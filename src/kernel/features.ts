@@ -165,6 +165,25 @@ function vmlinuxId(name: string, kind: number): number | undefined {
   }
 }
 
+/**
+ * Whether the running kernel knows attach type BPF_`name`, from the enumerators of its BTF's
+ * enum bpf_attach_type; undefined when there is no kernel BTF to tell. BPF_LINK_CREATE answers
+ * EINVAL both for an attach type the kernel is too old for and for a bad argument, and some
+ * program types load with any expected attach type: this tells them apart.
+ *
+ * @example
+ * kernelKnowsAttachType('TCX_INGRESS'); // false before 6.6
+ */
+export function kernelKnowsAttachType(name: string): boolean | undefined {
+  try {
+    const found = kernelBtf().typeByName('bpf_attach_type', BtfKind.ENUM);
+    if (!found || found.type.kind !== BtfKind.ENUM) return undefined;
+    return found.type.values.some((v) => v.name === `BPF_${name}`);
+  } catch {
+    return undefined;
+  }
+}
+
 /** How a minimal program of each type is loaded: expected attach type and attach target. */
 function loadSpecFor(type: ProgTypeName): LoadSpec | string {
   switch (type) {
@@ -535,7 +554,10 @@ export function probeAttach(kind: AttachProbe): FeatureResult {
       case 'uprobe.multi': {
         if (!existsSync(PMU('uprobe')) && !tracefsFile('uprobe_events')) return r(false, 'no uprobe support (missing the uprobe PMU and uprobe_events)');
         const a = tryLoad({ type: 'KPROBE', attachType: 'TRACE_UPROBE_MULTI' });
-        return a.ok ? r(true, 'a uprobe.multi program loads (6.6+)') : r(false, failure(a.errno, a.log, 'uprobe.multi programs'), a.errno);
+        if (!a.ok) return r(false, failure(a.errno, a.log, 'uprobe.multi programs'), a.errno);
+        // kernels before 6.6 load KPROBE programs whatever their expected attach type
+        if (kernelKnowsAttachType('TRACE_UPROBE_MULTI') === false) return r(false, 'KPROBE programs load with any expected attach type, but the kernel BTF has no BPF_TRACE_UPROBE_MULTI (uprobe.multi needs 6.6)');
+        return r(true, 'a uprobe.multi program loads (6.6+)');
       }
       case 'tracepoint': {
         const events = tracefsFile('events');

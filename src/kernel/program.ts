@@ -12,6 +12,7 @@ import type { ProgramSpec } from '../object/index.js';
 import { bpfAttr, Errno, Fd, HOST_LE, newAttr, PermissionError, syscallError } from '../sys/index.js';
 import { AttachType, ProgType } from '../uapi/enums.js';
 import { STRUCTS } from '../uapi/layouts.js';
+import { readKernelConfig } from './kconfig.js';
 import { openPinnedFd, pinFd, unpinPath } from './pin.js';
 import { programDebugInfo, programFdById, programIds, programInfo, programXlatedBytes, type ProgramInfo, type XlatedDebugInfo } from './prog-info.js';
 import { testRun, type TestRunOptions, type TestRunResult } from './test-run.js';
@@ -199,6 +200,14 @@ export class Program implements Disposable {
         throw syscallError('BPF_PROG_LOAD', -again.ret, subject);
       }
       const { reason, insn } = parseVerifierLog(text);
+      // fmod_ret may change only security_* hooks and functions on the error-injection list; a
+      // kernel built without CONFIG_FUNCTION_ERROR_INJECTION (Debian's 6.1) has no such list.
+      if (options.expectedAttachType === 'MODIFY_RETURN' && /is not modifiable/.test(reason) && !readKernelConfig()?.map.has('CONFIG_FUNCTION_ERROR_INJECTION')) {
+        throw new NotSupportedError(
+          'fmod_ret',
+          `${reason}: this kernel has no error injection (CONFIG_FUNCTION_ERROR_INJECTION is off, or its configuration cannot be read), so fmod_ret can change only security_* functions; use an LSM program or fmod_ret on a security_* hook`,
+        );
+      }
       const source = insn === undefined ? undefined : sourceOf(options.instructions, options.btf?.lineInfos ?? [], insn);
       throw new VerifierError(name, -again.ret, text, reason, insn, source);
     }

@@ -5,8 +5,10 @@
  * list of programs per hook and direction, owned by links.
  */
 import type { Program } from '../kernel/program.js';
-import { bpf, Errno, Fd } from '../sys/index.js';
+import { NotSupportedError } from '../errors.js';
+import { bpf, Errno, Fd, syscallError } from '../sys/index.js';
 import { AttachType } from '../uapi/enums.js';
+import { kernelKnowsAttachType } from '../kernel/features.js';
 import { expectProgram } from './check.js';
 import { AttachTargetNotFoundError, InvalidAttachError } from './errors.js';
 import { BpfLink } from './link.js';
@@ -33,8 +35,8 @@ export interface TcxOptions {
  *
  * Valid interfaces: `ip link`, /sys/class/net.
  *
- * Minimum kernel: 6.6 (tcx); older kernels attach TC programs through netlink (clsact qdisc and
- * a bpf filter), which tsbpf does not do.
+ * Minimum kernel: 6.6 (tcx); on older kernels this throws a NotSupportedError (they attach TC
+ * programs through netlink, a clsact qdisc and a bpf filter, which tsbpf does not do).
  *
  * Dropping the Link does not detach it: the registry holds it until close() or process exit.
  *
@@ -60,8 +62,14 @@ export function tcx(program: Program, iface: string | number, direction: 'ingres
       'tcx.relative_fd': relative ? relative.fd.value : undefined,
       'tcx.expected_revision': options.expectedRevision,
     },
-    { allow: [Errno.ENODEV], subject: `tcx ${target}` },
+    { allow: [Errno.ENODEV, Errno.EINVAL], subject: `tcx ${target}` },
   );
+  if (ret === -Errno.EINVAL) {
+    if (kernelKnowsAttachType('TCX_INGRESS') === false) {
+      throw new NotSupportedError('tcx', 'this kernel has no tcx hooks (BPF_TCX_INGRESS is not in its enum bpf_attach_type): tcx needs Linux 6.6; older kernels attach TC programs through a clsact qdisc (tc filter ... bpf)');
+    }
+    throw syscallError('BPF_LINK_CREATE', Errno.EINVAL, `tcx ${target}`);
+  }
   if (ret < 0) throw new AttachTargetNotFoundError('tcx', String(iface), `no interface with ifindex ${ifindex} in this network namespace`);
   return new BpfLink('tcx', target, new Fd(ret));
 }

@@ -6,8 +6,9 @@
 import { NotSupportedError } from '../errors.js';
 import { SHN, STT } from '../elf/index.js';
 import type { Program } from '../kernel/program.js';
-import { bpf, Errno, Fd } from '../sys/index.js';
+import { bpf, Errno, Fd, syscallError } from '../sys/index.js';
 import { AttachType } from '../uapi/enums.js';
+import { kernelKnowsAttachType } from '../kernel/features.js';
 import { expectInteger, expectProgram } from './check.js';
 import { openElf, resolveBinary, resolveSymbol } from './elf-symbols.js';
 import { AttachTargetNotFoundError, InvalidAttachError } from './errors.js';
@@ -93,8 +94,10 @@ export function uprobeMulti(program: Program, binary: string, options: UprobeMul
       'uprobe_multi.flags': options.retprobe ? UPROBE_MULTI_RETURN : 0,
       'uprobe_multi.pid': options.pid,
     },
-    { allow: [Errno.EOPNOTSUPP, Errno.ENOTSUPP], subject: `${kind} ${target.slice(0, 120)}` },
+    { allow: [Errno.EOPNOTSUPP, Errno.ENOTSUPP, Errno.EINVAL], subject: `${kind} ${target.slice(0, 120)}` },
   );
+  // Kernels before 6.6 answer EINVAL for the attach type they do not know.
+  if (ret === -Errno.EINVAL && kernelKnowsAttachType('TRACE_UPROBE_MULTI') !== false) throw syscallError('BPF_LINK_CREATE', Errno.EINVAL, `${kind} ${target.slice(0, 120)}`);
   if (ret < 0) throw new NotSupportedError(kind, 'this kernel has no uprobe.multi links (6.6+ with CONFIG_UPROBES); attach one uprobe per site');
   return new BpfLink(kind, target, new Fd(ret));
 }

@@ -471,7 +471,8 @@ test('perf buffer (fake): a failure half-way closes everything opened so far', (
 test('ring buffer (fake): an iterator that found a busy ring waits on a timer, not epoll', async () => {
   const r = RingBufReader.open({ fd: 7, maxEntries: 4 * PAGE, type: 'RINGBUF' });
   const k = new FakeRingProducer(4 * PAGE);
-  const it = r.records({ coalesceMs: 5 });
+  // a timer long enough that no slow machine (emulation: scripts/guest) fires it before the check
+  const it = r.records({ coalesceMs: 500 });
   for (let i = 0; i < 10; i++) k.output(8, i);
   for (let i = 0; i < 10; i++) assert.equal((await it.next()).value!.data[0], i);
   const next = it.next(); // nothing there: busy before, so a timer

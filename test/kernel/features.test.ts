@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
 import { test } from 'node:test';
 import { NotSupportedError } from '../../src/errors.js';
-import { btfFeatures, probeAll, probeAttach, probeBtfKind, probeHelper, probeMapType, probeMisc, probeProgramType, requireFeature } from '../../src/kernel/features.js';
+import { btfFeatures, kernelKnowsAttachType, probeAll, probeAttach, probeBtfKind, probeHelper, probeMapType, probeMisc, probeProgramType, requireFeature } from '../../src/kernel/features.js';
 import { Errno, FakeKernel, useSyscalls } from '../../src/sys/index.js';
 import { kernelTest } from '../support/kernel.js';
 
@@ -31,7 +31,10 @@ kernelTest('program and map types that load here are available, with the reason'
     assert.ok(r.available, `${t}: ${r.reason}`);
   }
   for (const k of ['FUNC', 'FUNC_GLOBAL', 'DATASEC', 'FLOAT', 'DECL_TAG', 'TYPE_TAG', 'ENUM64'] as const) assert.ok(probeBtfKind(k).available, k);
-  assert.deepEqual(Object.values(btfFeatures()), Object.values(btfFeatures()).map(() => true), 'a 6.x kernel has every BTF kind');
+  // every kind up to ENUM64 (6.0) is there on any 6.x kernel; '?' in DATASEC names came later
+  const features = btfFeatures();
+  assert.deepEqual({ ...features, qmarkDatasec: true }, Object.fromEntries(Object.keys(features).map((k) => [k, true])), 'a 6.x kernel has every BTF kind');
+  assert.equal(features.qmarkDatasec, probeBtfKind('QMARK_DATASEC').available);
   for (const m of ['bpf_link', 'ringbuf', 'mmapable_array', 'map_freeze', 'test_run', 'kernel_btf', 'bpf_cookie'] as const) assert.ok(probeMisc(m).available, `${m}: ${probeMisc(m).reason}`);
 });
 
@@ -53,7 +56,9 @@ kernelTest('attach kinds: kprobe without CONFIG_KPROBES names the missing files;
     const r = probeAttach(kind);
     assert.ok(r.available, `${kind}: ${r.reason}`);
   }
-  assert.ok(probeAttach('tcx').available, `tcx (6.6+): ${probeAttach('tcx').reason}`);
+  // tcx and uprobe.multi came with 6.6: the probes agree with the attach types the kernel's BTF lists
+  assert.equal(probeAttach('tcx').available, kernelKnowsAttachType('TCX_INGRESS'), `tcx (6.6+): ${probeAttach('tcx').reason}`);
+  assert.equal(probeAttach('uprobe.multi').available, kernelKnowsAttachType('TRACE_UPROBE_MULTI'), `uprobe.multi (6.6+): ${probeAttach('uprobe.multi').reason}`);
 });
 
 kernelTest('helpers: known ones are available per program type, ones a type may not call are not', () => {

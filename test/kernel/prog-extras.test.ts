@@ -30,8 +30,8 @@ kernelTest('testRun: return value, output packet and context, repeat; unsupporte
   const ctx = new Uint8Array(24); // struct xdp_md
   const withCtx = prog.testRun({ data, ctx });
   assert.equal(withCtx.ctxOut?.byteLength, 24);
-  await using t = await load('testdata/objdump/maps_globals.bpf.o');
-  assert.throws(() => t.programs.on_exec!.testRun({ data }), NotSupportedError);
+  await using t = await load('testdata/objdump/atomics.bpf.o');
+  assert.throws(() => t.programs.atomics!.testRun({ data }), NotSupportedError, 'a tracepoint program cannot be test-run');
 });
 
 kernelTest('info(): id, name, type, tag, maps and BTF agree with bpftool; run statistics while enabled', async () => {

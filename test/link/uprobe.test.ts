@@ -6,6 +6,7 @@ import { parseElf } from '../../src/elf/index.js';
 import { AttachTargetNotFoundError, attach, InvalidAttachError, resolveSymbol, uprobe, uprobeMulti, uprobeSite, uretprobe } from '../../src/link/index.js';
 import { openFds } from '../../src/sys/index.js';
 import { readFileSync, realpathSync } from 'node:fs';
+import { expectPerfLinkInfo, UPROBE_MULTI } from '../support/features.js';
 import { kernelTest } from '../support/kernel.js';
 import { counter, runTarget, TARGET, TARGET_LIB } from './support.js';
 import { test } from 'node:test';
@@ -28,7 +29,7 @@ test('symbols resolve to file offsets in the executable (PIE) and the shared lib
   assert.throws(() => uprobeSite(TARGET, 'tsbpf_target_add', { address: 0x1000n }), InvalidAttachError);
 });
 
-kernelTest('uprobe: counts the calls of a function of the test binary exactly; uretprobe sees return values', () => {
+kernelTest('uprobe: counts the calls of a function of the test binary exactly; uretprobe sees return values', (t) => {
   using calls = counter({ type: 'KPROBE', name: 'up_add' });
   // The uretprobe counts returns whose value (a + b with b = 1) is 5: exactly one of 0..9.
   using five = counter({ type: 'KPROBE', name: 'uret_add', prelude: (b) => b.load(64, R0, 6, PT_REGS_AX).jump('jne', R0, 5, 'out') });
@@ -43,10 +44,8 @@ kernelTest('uprobe: counts the calls of a function of the test binary exactly; u
     assert.equal(calls.count(pid), 10);
     assert.equal(five.count(pid), 1);
     assert.equal(mul.count(pid), 10, 'uprobe in a shared library');
-    const info = l1.info();
-    assert.equal(info.perfEvent, 'uprobe');
-    assert.equal(info.file, realpathSync(TARGET));
-    assert.equal(l2.info().perfEvent, 'uretprobe');
+    expectPerfLinkInfo(t, l1.info(), { perfEvent: 'uprobe', file: realpathSync(TARGET) });
+    expectPerfLinkInfo(t, l2.info(), { perfEvent: 'uretprobe' });
     assert.match(l3.target, /libtsbpf_target\.so:tsbpf_lib_mul/);
   }
   assert.equal(openFds(), fds, 'every fd closed');
@@ -81,7 +80,7 @@ kernelTest('uprobe.multi: one link for every function matching a pattern', () =>
   assert.equal(info.type, 'UPROBE_MULTI');
   assert.equal(info.count, 2);
   assert.equal(info.file, realpathSync(TARGET));
-});
+}, { requires: [UPROBE_MULTI] });
 
 kernelTest('auto-attach: uprobe and uretprobe sections with BINARY:FUNCTION', () => {
   using c = counter({ type: 'KPROBE' });

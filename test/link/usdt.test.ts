@@ -19,6 +19,7 @@ import {
 } from '../../src/link/index.js';
 import { readObject } from '../../src/object/index.js';
 import { openFds } from '../../src/sys/index.js';
+import { UPROBE_MULTI } from '../support/features.js';
 import { kernelTest } from '../support/kernel.js';
 import { FIXTURES, i64s, loadObject, runTarget, TARGET, TARGET_LIB, type LoadedObject } from './support.js';
 
@@ -156,4 +157,4 @@ kernelTest('USDT through one uprobe.multi link when the program is loaded for it
   assert.equal(info.type, 'UPROBE_MULTI');
   const { pid } = runTarget(['call', '3']);
   assert.deepEqual(hitOf(obj, pid, 1), { count: 3n, sum0: 3n, sum1: 30n, last2: 7n, argCnt: 3n, cookie: 9n });
-});
+}, { requires: [UPROBE_MULTI] });

@@ -8,6 +8,8 @@
  * genuine differences. Probes come from src/kernel/features.ts where it has one; the others
  * look at the kernel's BTF or ask the verifier, the way features.ts does.
  */
+import assert from 'node:assert/strict';
+import type { TestContext } from 'node:test';
 import { ProgramBuilder, R0, R1, R2, R3, R6, reg } from '../../src/asm/index.js';
 import { BtfKind, findMember } from '../../src/btf/index.js';
 import { BpfMap, Program, probeAttach, type FeatureResult } from '../../src/kernel/index.js';
@@ -121,3 +123,18 @@ export const PERF_LINK_INFO: KernelFeature = { name: 'perf_event link info', sin
 export const TASK_KFUNCS: KernelFeature = { name: 'the kfunc bpf_task_acquire', since: '6.2', probe: () => kfunc('bpf_task_acquire') };
 /** The verifier accepting ring buffer records as map keys. */
 export const RINGBUF_RECORD_KEY: KernelFeature = { name: 'a ring buffer record as a map key', since: '6.2', probe: ringbufRecordAsKey };
+
+/**
+ * Checks the perf-event part of a link's info (what it is attached to) where the kernel reports
+ * it (6.6+, {@link PERF_LINK_INFO}); an older kernel leaves it empty ('unspec'), which is checked
+ * instead, and the test says what it could not check.
+ */
+export function expectPerfLinkInfo(t: TestContext, info: object, expected: Readonly<Record<string, unknown>>): void {
+  const actual = info as Record<string, unknown>;
+  if (has(PERF_LINK_INFO)) {
+    for (const [k, v] of Object.entries(expected)) assert.deepEqual(actual[k], v, k);
+    return;
+  }
+  assert.equal(actual.perfEvent, 'unspec', 'a kernel without bpf_link_info.perf_event reports no details');
+  t.diagnostic(`link info ${Object.keys(expected).join(', ')} not checked: ${missingFeature([PERF_LINK_INFO])}`);
+}
