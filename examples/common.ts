@@ -49,3 +49,10 @@ export function besideSource(metaUrl: string, file: string): string {
 export function aborted(signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
 }
+
+/** Prints counts sorted, largest first, as bpftrace prints a map: `@[bash]: 1234`. */
+export function printCounts(entries: Iterable<[string, bigint]>, top: number): void {
+  const rows = [...entries].sort((a, b) => (b[1] > a[1] ? 1 : b[1] < a[1] ? -1 : 0));
+  console.log();
+  for (const [key, n] of rows.slice(0, top)) console.log(`@[${key}]: ${n}`);
+}

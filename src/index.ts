@@ -19,8 +19,10 @@ export * as asm from './asm/index.js';
 
 // Loading objects
 export { load, weakExternsOf, objectNameOf, type LoadOptions } from './load.js';
+export type { Plain, ShapeOf, MapHandle, MapNames, ProgramNames, EventNames } from './load-types.js';
 export { readObject, type ObjectSpec, type ProgramSpec, type MapSpec, type VariableSpec } from './object/index.js';
-export { Collection, type CollectionOptions } from './kernel/collection.js';
+export { Collection, CollectionMapError, type CollectionOptions, type CollectionShape, type EventsOptions } from './kernel/collection.js';
+export { ObjectMap } from './kernel/map-object.js';
 export { Variable, VariableError } from './kernel/globals.js';
 
 // Maps and their codecs
@@ -60,6 +62,7 @@ export { iter } from './link/iter.js';
 
 // Reading events
 export { RingBufReader, type RingBufRecord } from './events/ringbuf.js';
+export { decodedRecords, RecordSizeError } from './events/records.js';
 export { PerfBufReader, type PerfEvent } from './events/perfbuf.js';
 export { TracePipeReader, type TraceLine } from './events/trace-pipe.js';
 

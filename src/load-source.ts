@@ -20,6 +20,7 @@ import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Collection, type CollectionOptions } from './kernel/collection.js';
 import { readObject, type ObjectSpec } from './object/index.js';
+import { recordTypes } from './load-records.js';
 
 /** What compiling needs of a compiler: src/compiler's `compile`, or a stand-in in tests. */
 export interface SourceCompiler {
@@ -50,6 +51,8 @@ export interface SourceOptions {
 
 /** What {@link compileSource} gives. */
 export interface CompiledSource {
+  /** The source text. */
+  source: string;
   /** The ELF object. */
   object: Uint8Array;
   /** The object as tsbpf's reader sees it. */
@@ -205,24 +208,30 @@ export async function compileSource(source: string | URL, options: SourceOptions
   const entry = dir === undefined ? undefined : join(dir, `${cacheKey(text, fileName, compiler, compileOptions)}.o`);
   if (entry) {
     const hit = readEntry(entry);
-    if (hit) return { ...hit, cached: true, cachePath: entry, cacheProblem: undefined };
+    if (hit) return { ...hit, source: text, cached: true, cachePath: entry, cacheProblem: undefined };
   }
   const { object } = await compiler.compile(text, { ...compileOptions, fileName });
   const spec = readObject(object);
   const problem = dir && entry ? writeEntry(dir, entry, object) : undefined;
-  return { object, spec, cached: false, cachePath: problem ? undefined : entry, cacheProblem: problem };
+  return { object, spec, source: text, cached: false, cachePath: problem ? undefined : entry, cacheProblem: problem };
 }
 
 /**
  * Compiles (or takes from the cache) and loads a TypeScript kernel program: what
- * `load('x.bpf.ts')` does. The collection's object name is the file name up to its first dot.
+ * `load('x.bpf.ts')` does. The collection's object name is the file name up to its first dot;
+ * the record types of its ring buffers come from the source (see load-records.ts), so
+ * `events()` decodes them.
  *
  * @example
  * await using obj = await loadSource(new URL('./exec.bpf.ts', import.meta.url));
  */
 export async function loadSource(source: string | URL, options: CollectionOptions & SourceOptions = {}): Promise<Collection> {
   const { compileOptions: _c, cacheDir: _d, compiler: _k, ...collectionOptions } = options;
-  const { spec } = await compileSource(source, options);
+  const compiled = await compileSource(source, options);
   const path = source instanceof URL ? fileURLToPath(source) : source;
-  return Collection.load(spec, { ...collectionOptions, objectName: options.objectName ?? basename(path).split('.')[0] ?? '' });
+  return Collection.load(compiled.spec, {
+    ...collectionOptions,
+    objectName: options.objectName ?? basename(path).split('.')[0] ?? '',
+    records: { ...recordTypes(compiled.source, basename(path)), ...options.records },
+  });
 }

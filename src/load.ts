@@ -9,6 +9,9 @@ import { fileURLToPath } from 'node:url';
 import { Collection, type CollectionOptions } from './kernel/collection.js';
 import { readObject, weakExterns } from './object/index.js';
 import type { SourceOptions } from './load-source.js';
+import type { ShapeOf } from './load-types.js';
+// Collection.events() reads through the events layer, which registers itself on import.
+import './events/records.js';
 
 /**
  * Options of {@link load}: those of Collection.load, plus for TypeScript sources those of the
@@ -42,6 +45,14 @@ export function objectNameOf(path: string): string {
  * by tsbpf's compiler, with the object cached on disk by source and compiler version (a wrong
  * program throws the compiler's CompileError; see src/load-source.ts).
  *
+ * Typed: given the module's type (`load<typeof Exec>`, with `import type * as Exec from
+ * './exec.bpf.js'`), the collection's `maps`, `programs` and `events()` are typed from the
+ * module's declarations (see src/load-types.ts): a `HashMap<Comm, u64>` is an
+ * `ObjectMap<string, bigint>`, a `RingBuf<ExecEvent>` gives `{ pid: number; comm: string }`
+ * records. The types only describe what the run time does for every load: keyed maps decode
+ * through the object's BTF, ring buffer records through the record type (from the source, or
+ * `options.records` for an object file).
+ *
  * Minimum kernel: what the object's program and map types need; 5.2+ for global variables.
  *
  * @example
@@ -49,15 +60,20 @@ export function objectNameOf(path: string): string {
  * obj.attachAll();
  * console.log(obj.variables.seen.get());
  *
- * await using exec = await load(new URL('./exec.bpf.ts', import.meta.url)); // compiles (cached)
+ * import type * as Exec from './exec.bpf.js';
+ * await using exec = await load<typeof Exec>(new URL('./exec.bpf.ts', import.meta.url)); // compiles (cached)
+ * exec.attachAll();
+ * for await (const e of exec.events('events')) console.log(e.pid, e.comm, exec.maps.counts.lookup(e.comm));
  */
-export async function load(object: string | URL | Uint8Array, options: LoadOptions = {}): Promise<Collection> {
+export async function load<M = unknown>(object: string | URL | Uint8Array, options: LoadOptions = {}): Promise<Collection<ShapeOf<M>>> {
   const path = typeof object === 'string' ? object : object instanceof URL ? fileURLToPath(object) : undefined;
   const { compileOptions: _c, cacheDir: _d, compiler: _k, ...collectionOptions } = options;
-  if (path !== undefined && /\.[cm]?ts$/.test(path)) return (await import('./load-source.js')).loadSource(path, options);
+  // The shape is a type-level view of the same run-time collection (see ShapeOf).
+  type Typed = Collection<ShapeOf<M>>;
+  if (path !== undefined && /\.[cm]?ts$/.test(path)) return (await import('./load-source.js')).loadSource(path, options) as Promise<Collection> as Promise<Typed>;
   const bytes = path !== undefined ? new Uint8Array(await readFile(path)) : (object as Uint8Array);
   return Collection.load(readObject(bytes), {
     ...collectionOptions,
     objectName: options.objectName ?? (path !== undefined ? objectNameOf(path) : undefined),
-  });
+  }) as Collection as Typed;
 }

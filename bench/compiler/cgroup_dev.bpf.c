@@ -1,4 +1,4 @@
-// C twin of cgroup_dev.bpf.ts: Rucy's example program, a device cgroup program that denies
+// C twin of examples/ts/cgroup-dev/cgroup_dev.bpf.ts: Rucy's example program, a device cgroup program that denies
 // minor 9 (/dev/urandom is char 1:9) and allows everything else.
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>

@@ -1,4 +1,4 @@
-// C twin of exits.bpf.ts: process exits with the parent's pid read through
+// C twin of examples/ts/exits/exits.bpf.ts: process exits with the parent's pid read through
 // task->real_parent->tgid (tp_btf: direct loads of BTF pointers, CO-RE-relocated through the
 // preserve_access_index struct below), as {pid, ppid, comm} ring buffer records.
 #include <linux/bpf.h>

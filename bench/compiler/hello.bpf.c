@@ -1,4 +1,4 @@
-// C twin of hello.bpf.ts: on every execve, a {pid, comm} record in a ring buffer.
+// C twin of examples/ts/hello/hello.bpf.ts: on every execve, a {pid, comm} record in a ring buffer.
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 

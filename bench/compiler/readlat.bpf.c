@@ -1,4 +1,4 @@
-// C twin of readlat.bpf.ts: a latency histogram of read(). sys_enter_read stores the start
+// C twin of examples/ts/readlat/readlat.bpf.ts: a latency histogram of read(). sys_enter_read stores the start
 // time per thread id; sys_exit_read takes it out, and counts the delta (ns) in the log2 slot
 // of an array map.
 #include <linux/bpf.h>

@@ -1,7 +1,8 @@
 /**
  * tsbpf's TypeScript-to-BPF compiler beside clang, on the kernel programs of the examples
- * (issue 4, "Performance"). Each example has a C twin with the same logic here
- * (bench/compiler/NAME.bpf.c beside NAME.bpf.ts). For each, in one run:
+ * (issue 4, "Performance"). Each example's TypeScript kernel side lives with the example
+ * (examples/ts/DIR/NAME.bpf.ts) and has a C twin with the same logic here
+ * (bench/compiler/NAME.bpf.c). For each, in one run:
  *
  *  - instructions: instruction slots in the object (ld_imm64 counts 2, as the kernel counts),
  *    tsbpf's vs `clang -O2 -g -target bpf`'s; goal: tsbpf <= 1.1x clang;
@@ -28,7 +29,7 @@ import { slotCount } from '../../src/asm/instruction.js';
 import { Collection } from '../../src/kernel/collection.js';
 import { readObject, type ObjectSpec } from '../../src/object/index.js';
 
-/** The examples of issue 4 and their twins (bench/compiler/<file>.bpf.{c,ts}). */
+/** The examples of issue 4 (examples/ts/<name>/<file>.bpf.ts) and their C twins (bench/compiler/<file>.bpf.c). */
 const EXAMPLES = [
   { name: 'cgroup-dev', file: 'cgroup_dev', what: "Rucy's cgroup/dev program: 0 for minor 9, else 1" },
   { name: 'hello', file: 'hello', what: 'execve -> ring buffer {pid, comm}' },
@@ -49,6 +50,7 @@ const ONLY = argValue('--only');
 const CLANGS = (argValue('--clang') ?? 'clang,clang-19').split(',').filter((c) => spawnSync(c, ['--version']).status === 0);
 
 const SRC = fileURLToPath(new URL('../../../bench/compiler/', import.meta.url));
+const EXAMPLES_TS = fileURLToPath(new URL('../../../examples/ts/', import.meta.url));
 const DIST = fileURLToPath(new URL('../../', import.meta.url));
 const CLI = join(DIST, 'src/cli/main.js');
 const CLANG_FLAGS = ['-O2', '-g', '-target', 'bpf', '-I/usr/include/x86_64-linux-gnu', '-c'];
@@ -181,7 +183,7 @@ try {
   for (const ex of EXAMPLES) {
     if (ONLY && ex.name !== ONLY) continue;
     const cSrc = join(SRC, `${ex.file}.bpf.c`);
-    const tsSrc = join(SRC, `${ex.file}.bpf.ts`);
+    const tsSrc = join(EXAMPLES_TS, ex.name, `${ex.file}.bpf.ts`);
     const clangs = CLANGS.map((c) => {
       const side = clangSide(c, cSrc, join(dir, `${ex.file}.${c}.o`));
       const spec = readObject(side.bytes);

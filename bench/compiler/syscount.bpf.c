@@ -1,4 +1,4 @@
-// C twin of syscount.bpf.ts: syscalls per command from the raw tracepoint sys_enter, in a hash
+// C twin of examples/ts/syscount/syscount.bpf.ts: syscalls per command from the raw tracepoint sys_enter, in a hash
 // map comm -> count. Same logic as the dialect's HashMap.increment: lookup and atomic add,
 // else insert 1 with BPF_NOEXIST, and when another CPU inserted first (-EEXIST) look up again
 // and add.

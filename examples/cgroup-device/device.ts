@@ -6,33 +6,20 @@
  *
  *   node dist/examples/cgroup-device/device.js [--duration SECONDS]
  */
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, rmdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { load } from '../../src/load.js';
 import { cgroup } from '../../src/link/index.js';
+import { withCgroup, showInCgroup } from '../cgroup.js';
 import { aborted, besideSource, exampleArgs, stopSignal } from '../common.js';
 
 const { duration } = exampleArgs();
-const root = '/sys/fs/cgroup/unified';
-const path = join(root, `tsbpf-device-${process.pid}`);
-mkdirSync(path);
-try {
+await withCgroup('device', async (path) => {
   await using obj = await load(besideSource(import.meta.url, 'device.bpf.o'));
   using link = cgroup(obj.programs.deny_urandom!, path);
   void link;
-  // stdout as bytes: random bytes decoded as UTF-8 would not count as 4
-  const inCgroup = (cmd: string) => spawnSync('sh', ['-c', `echo $$ > ${path}/cgroup.procs && exec ${cmd}`]);
-  for (const dev of ['/dev/urandom', '/dev/random']) {
-    const r = inCgroup(`head -c 4 ${dev}`);
-    console.log(`$ head -c 4 ${dev}    (inside ${path})`);
-    console.log(r.status === 0 ? `ok: read ${r.stdout.length} bytes` : r.stderr.toString().trim());
-  }
+  for (const dev of ['/dev/urandom', '/dev/random']) showInCgroup(path, `head -c 4 ${dev}`);
   if (duration) {
     console.log(`\nThe cgroup stays for ${duration}s: echo $$ > ${path}/cgroup.procs`);
     await aborted(stopSignal(duration));
   }
   console.log(`denied accesses: ${obj.variables.denied!.get()}`);
-} finally {
-  rmdirSync(path);
-}
+});

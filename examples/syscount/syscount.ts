@@ -8,7 +8,7 @@
 import { load } from '../../src/load.js';
 import '../../src/link/index.js';
 import { TypedMap } from '../../src/kernel/index.js';
-import { aborted, besideSource, exampleArgs, stopSignal } from '../common.js';
+import { aborted, besideSource, exampleArgs, printCounts, stopSignal } from '../common.js';
 
 const { values, duration } = exampleArgs(['syscall', 'top']);
 const onlySyscall = values.syscall === undefined ? -1n : BigInt(values.syscall);
@@ -22,6 +22,4 @@ obj.attachAll();
 console.log(`Counting ${onlySyscall < 0n ? 'syscalls' : `syscall ${onlySyscall}`} per command${duration ? ` for ${duration}s` : ''}... Ctrl-C to end.`);
 await aborted(signal);
 
-const rows = [...counts.entries()].sort((a, b) => (b[1] > a[1] ? 1 : b[1] < a[1] ? -1 : 0));
-console.log();
-for (const [key, n] of rows.slice(0, top)) console.log(`@[${key.comm}]: ${n}`);
+printCounts([...counts.entries()].map(([key, n]) => [key.comm, n]), top);

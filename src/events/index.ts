@@ -29,3 +29,4 @@ export {
 export { TracePipeReader, tracePrintk, parseTraceLine, type TraceLine, type TracePipeOptions, type TracePipeIterateOptions } from './trace-pipe.js';
 export type { MapSource } from './source.js';
 export { onlineCpus, possibleCpuList as possibleCpus, parseCpuList, pageSize } from '../sys/system.js';
+export { decodedRecords, RecordSizeError } from './records.js';

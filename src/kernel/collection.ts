@@ -17,11 +17,14 @@ import { BtfLoadError, loadBtf } from './btf-load.js';
 import { createMap, initDataMap, type CreatedMap } from './collection-maps.js';
 import { relocateCore } from './core.js';
 import { btfFeatures, probeHelper, probeMisc, probeProgramType } from './features.js';
-import type { BtfValue } from './codec-btf.js';
+import { btfCodec, type BtfValue } from './codec-btf.js';
+import type { Codec } from './codec.js';
 import { applyConstants, DataMapStore, Variable } from './globals.js';
 import { kconfigData, kernelVersionCode, type KconfigEnvironment } from './kconfig.js';
 import { KsymResolver } from './ksym.js';
 import type { BpfMap } from './map.js';
+import { MapTypeError } from './map-view.js';
+import { objectMap } from './map-object.js';
 import { moduleBtfFd } from './btf-info.js';
 import { BPFFS_ROOT, unpinPath } from './pin.js';
 import { Program, VerifierError, type ProgTypeName, type AttachTypeName } from './program.js';
@@ -56,6 +59,67 @@ export interface CollectionOptions {
   logLevel?: 1 | 2;
   /** Load only these programs (libbpf's autoload); default all. */
   programs?: readonly string[];
+  /**
+   * The record type of each ring buffer and perf event array, by map name, for
+   * {@link Collection.events}: a BTF type name of the object ('exec_event') or a codec. BTF
+   * says nothing about what a program writes into such a map; loading a TypeScript source
+   * fills this in from its `RingBuf<T>` declarations.
+   */
+  records?: Readonly<Record<string, string | Codec<unknown>>>;
+}
+
+/**
+ * What a collection holds, by name, as types: the maps (BpfMaps; keyed ones are ObjectMaps at
+ * run time), programs, and the records of each ring buffer or perf event array. load<M>()
+ * computes it from a kernel module's declarations (src/load-types.ts); untyped it is
+ * {@link UntypedShape}.
+ */
+export interface CollectionShape {
+  maps: Record<string, BpfMap>;
+  programs: Record<string, Program>;
+  events: Record<string, unknown>;
+}
+
+/** The shape of a collection loaded without types: anything by name, records as BTF values. */
+export interface UntypedShape extends CollectionShape {
+  maps: Record<string, BpfMap>;
+  programs: Record<string, Program>;
+  events: Record<string, BtfValue>;
+}
+
+/** Options of {@link Collection.events}. */
+export interface EventsOptions {
+  /** Ends the iteration (cleanly) when aborted. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Reads decoded records of a ring buffer or perf event array (the events layer registers
+ * one). Disposing of the iterator stops it at once and unmaps its rings; `ended` is called
+ * when it stops, however it stops.
+ */
+export type RecordReader = (map: BpfMap, codec: Codec<unknown>, options: EventsOptions & { ended: () => void }) => AsyncIterableIterator<unknown> & Disposable;
+
+let recordReader: RecordReader | undefined;
+
+/**
+ * Installs the reader {@link Collection.events} uses: the events layer (src/events) registers
+ * it, keeping the layers' arrows pointing down, as the link layer does for attachAll.
+ */
+export function registerRecordReader(reader: RecordReader | undefined): void {
+  recordReader = reader;
+}
+
+/** A collection has no map by that name (or none of the kind asked for). */
+export class CollectionMapError extends TsbpfError {
+  override name = 'CollectionMapError';
+  constructor(
+    readonly map: string,
+    readonly available: readonly string[],
+    readonly detail: string,
+  ) {
+    super(`map '${map}': ${detail}; the object's ${available.length ? `are: ${available.join(', ')}` : 'has none'}`);
+  }
 }
 
 /** Attaches one program of a collection; returns what to close to detach it, or undefined to skip. */
@@ -118,17 +182,20 @@ function needsBtf(spec: ObjectSpec): string | undefined {
  * coll.programs.on_exec.testRun({ data: new Uint8Array(64) });
  * coll.variables.seen.get();
  */
-export class Collection implements Disposable, AsyncDisposable {
+export class Collection<S extends CollectionShape = UntypedShape> implements Disposable, AsyncDisposable {
   private closed = false;
   private readonly links: Disposable[] = [];
 
   private constructor(
     /** The object this collection was loaded from. */
     readonly spec: ObjectSpec,
-    /** Maps by name as the object names them ('counts', '.rodata', '.bss', '.kconfig'). */
-    readonly maps: Record<string, BpfMap>,
+    /**
+     * Maps by name as the object names them ('counts', '.rodata', '.bss', '.kconfig'). Keyed
+     * maps are ObjectMaps: BpfMaps with lookup/update/delete through the object's BTF.
+     */
+    readonly maps: S['maps'],
     /** Programs by function name. */
-    readonly programs: Record<string, Program>,
+    readonly programs: S['programs'],
     /** Global variables of .data, .bss, .rodata (and .kconfig values) by name. */
     readonly variables: Record<string, Variable>,
     /** The object's BTF in the kernel (func_info, line_info and map types refer to it). */
@@ -138,6 +205,7 @@ export class Collection implements Disposable, AsyncDisposable {
     private readonly stores: readonly DataMapStore[],
     /** Maps this load pinned (kept pinned after close; see {@link unpinMaps}). */
     readonly pinnedPaths: readonly string[],
+    private readonly records: Readonly<Record<string, string | Codec<unknown>>>,
   ) {}
 
   /**
@@ -226,7 +294,7 @@ export class Collection implements Disposable, AsyncDisposable {
           cleanup.add(() => void unpinPath(path));
         }
         created.push(c);
-        maps[m.name] = c.map;
+        maps[m.name] = objectMap(c.map, m, spec.btf);
         if (m.data !== undefined) initDataMap(c, initial.get(m.name));
       }
 
@@ -265,7 +333,7 @@ export class Collection implements Disposable, AsyncDisposable {
           if (!(v.name in variables)) variables[v.name] = new Variable(store, spec.btf, v);
         }
       }
-      return new Collection(spec, maps, programs, variables, btfFd, warnings, stores, pins);
+      return new Collection(spec, maps, programs, variables, btfFd, warnings, stores, pins, options.records ?? {});
     } catch (err) {
       cleanup.run();
       throw err;
@@ -296,6 +364,42 @@ export class Collection implements Disposable, AsyncDisposable {
     return made;
   }
 
+  /**
+   * The records a ring buffer or perf event array receives, decoded with the record type of
+   * `options.records` (filled in from the source for TypeScript programs), as they arrive.
+   * Ends when `signal` aborts or the collection closes; breaking out of the loop releases the
+   * reader. Needs a registered reader: importing tsbpf, tsbpf/load or tsbpf/events registers one.
+   *
+   * @example
+   * await using obj = await load<typeof Hello>(new URL('./hello.bpf.ts', import.meta.url));
+   * obj.attachAll();
+   * for await (const e of obj.events('events', { signal })) console.log(e.pid, e.comm);
+   */
+  events<N extends keyof S['events'] & string>(name: N, options: EventsOptions = {}): AsyncIterableIterator<S['events'][N]> {
+    const maps = this.maps as Record<string, BpfMap>;
+    const eventMaps = Object.keys(maps).filter((n) => maps[n]!.type === 'RINGBUF' || maps[n]!.type === 'PERF_EVENT_ARRAY');
+    const map = maps[name];
+    if (!map) throw new CollectionMapError(name, eventMaps, 'no such map');
+    if (map.type !== 'RINGBUF' && map.type !== 'PERF_EVENT_ARRAY') throw new MapTypeError(name, map.type, ['RINGBUF', 'PERF_EVENT_ARRAY']);
+    const record = this.records[name];
+    if (record === undefined) {
+      throw new CollectionMapError(name, eventMaps, "its record type is unknown: BTF does not say what a program writes into it; load the TypeScript source, or pass load(..., { records: { NAME: 'struct_name' } })");
+    }
+    let codec: Codec<unknown>;
+    if (typeof record === 'string') {
+      const id = this.spec.btf?.typeByName(record)?.id;
+      if (id === undefined) throw new CollectionMapError(name, eventMaps, `the object's BTF has no type '${record}' for its records`);
+      codec = btfCodec(this.spec.btf!, id);
+    } else codec = record;
+    if (!recordReader) throw new NotSupportedError('events', "no record reader is registered: import tsbpf's events module (it registers one)");
+    const reader = recordReader(map, codec, { signal: options.signal, ended: () => this.readers.delete(reader) });
+    this.readers.add(reader);
+    return reader as AsyncIterableIterator<S['events'][N]>;
+  }
+
+  /** Readers made by events() and not ended: closed before the maps they read. */
+  private readonly readers = new Set<Disposable>();
+
   /** Removes the pins this load created (maps declared LIBBPF_PIN_BY_NAME that did not exist yet). */
   unpinMaps(): void {
     for (const p of this.pinnedPaths) unpinPath(p);
@@ -305,6 +409,7 @@ export class Collection implements Disposable, AsyncDisposable {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    for (const r of [...this.readers]) r[Symbol.dispose]();
     for (const l of this.links.reverse()) l[Symbol.dispose]();
     for (const s of this.stores) s.close();
     for (const p of Object.values(this.programs)) p.close();

@@ -18,7 +18,19 @@ export { ProgArray, ArrayOfMaps, HashOfMaps, PerfEventArray, FdValueMap, fdOf, t
 export { StackTraceMap, MAX_STACK_DEPTH, type BuildIdFrame } from './map-stacktrace.js';
 export { RingBufMap, checkRingBufSize } from './map-ringbuf.js';
 export { ensureBpffs, isBpffs, pinFd, openPinnedFd, unpinPath, BpffsError, PinExistsError, PinNotFoundError, BPF_FS_MAGIC, BPFFS_ROOT, type OpenPinOptions } from './pin.js';
-export { Collection, registerAutoAttacher, type CollectionOptions, type AutoAttacher } from './collection.js';
+export {
+  Collection,
+  CollectionMapError,
+  registerAutoAttacher,
+  registerRecordReader,
+  type CollectionOptions,
+  type CollectionShape,
+  type UntypedShape,
+  type EventsOptions,
+  type AutoAttacher,
+  type RecordReader,
+} from './collection.js';
+export { ObjectMap } from './map-object.js';
 export { PinnedMapMismatchError } from './collection-maps.js';
 export { Variable, VariableError } from './globals.js';
 export { KconfigError, kernelVersionCode, readKernelConfig } from './kconfig.js';

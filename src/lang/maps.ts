@@ -34,7 +34,10 @@ export interface SizedMapOptions extends MapOptions {
 /** What declaring a map gives in Node: its kind and options (no kernel object). */
 export interface MapDescriptor {
   readonly kind: 'map';
-  /** Map type name as in `MapType` ('HASH', 'RINGBUF', ...). */
+  /**
+   * Map type name as in `MapType` ('HASH', 'RINGBUF', ...): a literal type in each class, so
+   * that user-side types can tell a PerCpuHashMap from a HashMap of the same key and value.
+   */
   readonly type: string;
   readonly maxEntries: number;
   readonly flags: number;
@@ -84,42 +87,42 @@ abstract class KeyValueMap<K, V> extends MapBase {
 
 /** BPF_MAP_TYPE_HASH (Linux 3.19). */
 export class HashMap<K, V> extends KeyValueMap<K, V> {
-  readonly type: string = 'HASH';
+  readonly type = 'HASH' as const;
   constructor(options: SizedMapOptions) {
     super(options);
   }
 }
 /** BPF_MAP_TYPE_LRU_HASH (Linux 4.10): evicts the least recently used entry when full. */
 export class LruHashMap<K, V> extends KeyValueMap<K, V> {
-  readonly type: string = 'LRU_HASH';
+  readonly type = 'LRU_HASH' as const;
   constructor(options: SizedMapOptions) {
     super(options);
   }
 }
 /** BPF_MAP_TYPE_PERCPU_HASH (Linux 4.6): one value per CPU; the program sees its CPU's. */
 export class PerCpuHashMap<K, V> extends KeyValueMap<K, V> {
-  readonly type: string = 'PERCPU_HASH';
+  readonly type = 'PERCPU_HASH' as const;
   constructor(options: SizedMapOptions) {
     super(options);
   }
 }
 /** BPF_MAP_TYPE_LRU_PERCPU_HASH (Linux 4.10). */
 export class LruPerCpuHashMap<K, V> extends KeyValueMap<K, V> {
-  readonly type: string = 'LRU_PERCPU_HASH';
+  readonly type = 'LRU_PERCPU_HASH' as const;
   constructor(options: SizedMapOptions) {
     super(options);
   }
 }
 /** BPF_MAP_TYPE_ARRAY (Linux 3.19): u32 keys 0..maxEntries-1, values zeroed, never deleted. */
 export class ArrayMap<V> extends KeyValueMap<u32, V> {
-  readonly type: string = 'ARRAY';
+  readonly type = 'ARRAY' as const;
   constructor(options: SizedMapOptions) {
     super(options);
   }
 }
 /** BPF_MAP_TYPE_PERCPU_ARRAY (Linux 4.6). */
 export class PerCpuArrayMap<V> extends KeyValueMap<u32, V> {
-  readonly type: string = 'PERCPU_ARRAY';
+  readonly type = 'PERCPU_ARRAY' as const;
   constructor(options: SizedMapOptions) {
     super(options);
   }
@@ -130,7 +133,7 @@ export class PerCpuArrayMap<V> extends KeyValueMap<u32, V> {
  * declare it with `flags: 1` (BPF_F_NO_PREALLOC, which the kernel requires).
  */
 export class LpmTrie<K, V> extends KeyValueMap<K, V> {
-  readonly type: string = 'LPM_TRIE';
+  readonly type = 'LPM_TRIE' as const;
   constructor(options: SizedMapOptions) {
     super({ ...options, flags: options.flags ?? 1 });
   }
@@ -141,7 +144,7 @@ export class LpmTrie<K, V> extends KeyValueMap<K, V> {
  * `size` is the buffer size in bytes: a power of two and a multiple of the page size.
  */
 export class RingBuf<T> extends MapBase {
-  readonly type: string = 'RINGBUF';
+  readonly type = 'RINGBUF' as const;
   constructor(options: { size: number } & MapOptions) {
     super(options);
   }
@@ -165,7 +168,7 @@ export class RingBuf<T> extends MapBase {
 
 /** BPF_MAP_TYPE_PERF_EVENT_ARRAY (Linux 4.3): per-CPU perf buffers of T records. */
 export class PerfEventArray<T> extends MapBase {
-  readonly type: string = 'PERF_EVENT_ARRAY';
+  readonly type = 'PERF_EVENT_ARRAY' as const;
   constructor(options: MapOptions = {}) {
     super(options);
   }
@@ -177,7 +180,7 @@ export class PerfEventArray<T> extends MapBase {
 
 /** BPF_MAP_TYPE_PROG_ARRAY (Linux 4.2): programs to tail-call by index. */
 export class ProgArray extends MapBase {
-  readonly type: string = 'PROG_ARRAY';
+  readonly type = 'PROG_ARRAY' as const;
   constructor(options: SizedMapOptions) {
     super(options);
   }
@@ -192,7 +195,7 @@ export class ProgArray extends MapBase {
 
 /** BPF_MAP_TYPE_STACK_TRACE (Linux 4.6): stacks of instruction pointers, by id. */
 export class StackTrace extends MapBase {
-  readonly type: string = 'STACK_TRACE';
+  readonly type = 'STACK_TRACE' as const;
   readonly depth: number;
   constructor(options: SizedMapOptions & { depth?: number }) {
     super(options);
@@ -206,7 +209,7 @@ export class StackTrace extends MapBase {
 
 /** BPF_MAP_TYPE_QUEUE (Linux 4.20): FIFO of V. */
 export class Queue<V> extends MapBase {
-  readonly type: string = 'QUEUE';
+  readonly type = 'QUEUE' as const;
   constructor(options: SizedMapOptions) {
     super(options);
   }
@@ -226,7 +229,7 @@ export class Queue<V> extends MapBase {
 
 /** BPF_MAP_TYPE_STACK (Linux 4.20): LIFO of V. */
 export class Stack<V> extends MapBase {
-  readonly type: string = 'STACK';
+  readonly type = 'STACK' as const;
   constructor(options: SizedMapOptions) {
     super(options);
   }
@@ -246,7 +249,7 @@ export class Stack<V> extends MapBase {
 
 /** BPF_MAP_TYPE_BLOOM_FILTER (Linux 5.16): set membership with false positives, no deletes. */
 export class BloomFilter<V> extends MapBase {
-  readonly type: string = 'BLOOM_FILTER';
+  readonly type = 'BLOOM_FILTER' as const;
   readonly hashes: number;
   constructor(options: SizedMapOptions & { hashes?: number }) {
     super(options);

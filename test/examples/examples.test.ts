@@ -111,3 +111,81 @@ kernelTest('perf-events: execve events from every CPU ring, losses counted', asy
   assert.match(run.output(), /lost 0 events in total/);
   await assertUnloaded('exec_perf');
 });
+
+// The examples with the kernel side in TypeScript (examples/ts), through the typed user side.
+
+/** Runs a copy of `binary` named `comm` (a comm this test alone has) with `args`; its pid. */
+function runAs(comm: string, binary: string, args: string[] = []): number {
+  const path = `/tmp/${comm}`;
+  spawnSync('cp', [binary, path]);
+  try {
+    const r = spawnSync(path, args);
+    assert.equal(r.status, 0, String(r.stderr));
+    return r.pid!;
+  } finally {
+    spawnSync('rm', ['-f', path]);
+  }
+}
+
+kernelTest('ts/cgroup-dev: minor 9 denied inside the cgroup (urandom EPERM), random allowed, cgroup removed', async () => {
+  const run = runExample('ts/cgroup-dev/cgroup-dev.js', ['--duration', '1']);
+  assert.equal(await run.done, 0, run.output());
+  const out = run.output();
+  assert.match(out, /head: cannot open '\/dev\/urandom' for reading: Operation not permitted/);
+  assert.match(out, /\/dev\/random[^\n]*\nok: read 4 bytes/);
+  const leftover = spawnSync('sh', ['-c', 'ls -d /sys/fs/cgroup/unified/tsbpf-cgroup-dev-* 2>/dev/null'], { encoding: 'utf8' }).stdout;
+  assert.equal(leftover.trim(), '');
+  await assertUnloaded('deny_minor9');
+});
+
+kernelTest('ts/hello: {pid, comm} ring buffer records for an execve this test makes, stops after --duration', async () => {
+  const run = runExample('ts/hello/hello.js', ['--duration', '8']);
+  await until(run, 'PID');
+  await new Promise((r) => setTimeout(r, 300));
+  const child = spawnSync('/bin/true');
+  await until(run, new RegExp(`^${child.pid}\\s+\\S+`, 'm'));
+  assert.equal(await run.done, 0, run.output());
+  await assertUnloaded('hello');
+});
+
+kernelTest('ts/syscount: a command this test runs is counted with at least the syscalls it made', async () => {
+  const run = runExample('ts/syscount/syscount.js', ['--top', '1000']);
+  await until(run, 'Counting');
+  await new Promise((r) => setTimeout(r, 300));
+  const comm = `ts${process.pid % 100000}`;
+  runAs(comm, '/usr/bin/python3', ['-c', 'import os\nfor _ in range(4321): os.getppid()']);
+  run.child.kill('SIGINT');
+  assert.equal(await run.done, 0, run.output());
+  const m = new RegExp(`^@\\[${comm}\\]: (\\d+)$`, 'm').exec(run.output());
+  assert.ok(m, run.output());
+  assert.ok(Number(m[1]) >= 4321, `${comm} made ${m[1]} syscalls, fewer than its 4321 getppid calls`);
+  await assertUnloaded('syscount');
+});
+
+kernelTest('ts/exits: an exit this test causes, with the parent pid read through task.real_parent.tgid', async () => {
+  const run = runExample('ts/exits/exits.js', []);
+  await until(run, 'PID');
+  await new Promise((r) => setTimeout(r, 300));
+  const comm = `ex${process.pid % 100000}`;
+  const pid = runAs(comm, '/bin/true');
+  await until(run, new RegExp(`^${pid}\\s+${process.pid}\\s+${comm}$`, 'm'));
+  run.child.kill('SIGINT');
+  assert.equal(await run.done, 0, run.output());
+  await assertUnloaded('on_exit');
+});
+
+kernelTest('ts/readlat: the reads this test makes are counted in a bpftrace-style log2 histogram', async () => {
+  const run = runExample('ts/readlat/readlat.js', []);
+  await until(run, 'Timing');
+  await new Promise((r) => setTimeout(r, 300));
+  const r = spawnSync('dd', ['if=/dev/zero', 'of=/dev/null', 'bs=1', 'count=5000'], { stdio: 'ignore' });
+  assert.equal(r.status, 0);
+  run.child.kill('SIGINT');
+  assert.equal(await run.done, 0, run.output());
+  const out = run.output();
+  assert.match(out, /^@nsecs:$/m);
+  assert.match(out, /^\[\d+[KMG]?, \d+[KMG]?\)\s+\d+ \|@*\s*\|$/m);
+  const reads = Number(/^reads: (\d+)$/m.exec(out)?.[1]);
+  assert.ok(reads >= 5000, `${reads} reads counted, fewer than dd's 5000`);
+  await assertUnloaded('read_exit');
+});

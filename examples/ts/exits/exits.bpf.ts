@@ -1,5 +1,5 @@
 // Process exits with the parent's pid read through task.real_parent.tgid (tp_btf: direct,
-// CO-RE-relocated loads), as {pid, ppid, comm} ring buffer records. C twin: exits.bpf.c.
+// CO-RE-relocated loads), as {pid, ppid, comm} ring buffer records. C twin: bench/compiler/exits.bpf.c.
 import { tpBtf, RingBuf, helpers as bpf, license, u32, type Comm } from 'tsbpf/lang';
 
 export interface ExitEvent {

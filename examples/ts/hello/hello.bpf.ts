@@ -1,4 +1,4 @@
-// On every execve, a {pid, comm} record in a ring buffer. C twin: hello.bpf.c.
+// On every execve, a {pid, comm} record in a ring buffer. C twin: bench/compiler/hello.bpf.c.
 import { tracepoint, RingBuf, helpers as bpf, license, type u32, type Comm } from 'tsbpf/lang';
 
 export interface ExecEvent {

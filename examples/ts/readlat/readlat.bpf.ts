@@ -1,5 +1,5 @@
 // A latency histogram of read(): sys_enter_read stores the start time per thread id;
-// sys_exit_read takes it out and counts the delta (ns) in its log2 slot. C twin: readlat.bpf.c.
+// sys_exit_read takes it out and counts the delta (ns) in its log2 slot. C twin: bench/compiler/readlat.bpf.c.
 import { tracepoint, HashMap, ArrayMap, helpers as bpf, license, type u32, type u64 } from 'tsbpf/lang';
 
 export const start = new HashMap<u32, u64>({ maxEntries: 10240 });
