@@ -3,16 +3,14 @@
  * the options): kernel structs read through CO-RE, the uapi context structs (xdp_md,
  * __sk_buff, ...), tp_btf/fentry/LSM argument lists. Only what a program names is decoded.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { BtfKind, findMember, parseBtf, resolveType, type Btf, type BtfType } from '../btf/index.js';
+import { existsSync } from 'node:fs';
+import { BtfKind, findMember, resolveType, type Btf, type BtfType } from '../btf/index.js';
+import { kernelBtfBytes, kernelBtfFile } from './kernel-btf-cache.js';
 import { fail, type Span } from './diagnostics.js';
 import { BOOL, INT, intOf, VOID, type Field, type StructType, type Type } from './types.js';
 
 /** Where the running kernel publishes its BTF. */
 export const VMLINUX_BTF = '/sys/kernel/btf/vmlinux';
-
-/** Parsed kernel BTF files, shared by compilations (vmlinux does not change while we run). */
-const parsed = new Map<string, Btf>();
 
 /** A member of a kernel struct as the compiler uses it. */
 export interface KernelMember {
@@ -35,16 +33,13 @@ export class KernelTypes {
     return this.btfCache !== undefined || this.path instanceof Uint8Array || existsSync(typeof this.path === 'string' ? this.path : VMLINUX_BTF);
   }
 
-  /** The kernel BTF; a Problem at `at` when there is none. */
+  /** The kernel BTF (parsed once per process: kernel-btf-cache.ts); a Problem at `at` when there is none. */
   btf(at: Span | undefined): Btf {
     if (this.btfCache) return this.btfCache;
     const path = this.path ?? VMLINUX_BTF;
-    if (path instanceof Uint8Array) return (this.btfCache = parseBtf(path));
-    const cached = parsed.get(path);
-    if (cached) return (this.btfCache = cached);
-    if (!existsSync(path)) fail(at, `kernel types need the kernel's BTF, and ${path} does not exist`, 'compile on a kernel with CONFIG_DEBUG_INFO_BTF (5.4+), or pass the BTF file: compile(src, { kernelBtf: "vmlinux.btf" }) / tsbpf build --btf FILE');
-    const btf = parseBtf(readFileSync(path));
-    parsed.set(path, btf);
+    if (path instanceof Uint8Array) return (this.btfCache = kernelBtfBytes(path));
+    const btf = kernelBtfFile(path);
+    if (!btf) fail(at, `kernel types need the kernel's BTF, and ${path} does not exist`, 'compile on a kernel with CONFIG_DEBUG_INFO_BTF (5.4+), or pass the BTF file: compile(src, { kernelBtf: "vmlinux.btf" }) / tsbpf build --btf FILE');
     return (this.btfCache = btf);
   }
 

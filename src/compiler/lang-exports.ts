@@ -3,7 +3,7 @@
  * module only through its imports; this table turns an imported name into the construct the
  * lowering handles (a type, a map class, a declarator, a helper namespace, a constant object).
  */
-import { INT, type IntName } from './types.js';
+import { INT, type IntName, type IntType } from './types.js';
 
 /** Map classes: TypeScript name -> map type (as in MapType) and operations. */
 export const MAP_CLASSES: Record<string, { type: string; keyed: boolean; value: boolean }> = {
@@ -41,6 +41,15 @@ export const CONSTANT_OBJECTS: Record<string, Record<string, number>> = {
   TcAction: { UNSPEC: -1, OK: 0, RECLASSIFY: 1, SHOT: 2, PIPE: 3, STOLEN: 4, QUEUED: 5, REPEAT: 6, REDIRECT: 7 },
   UpdateFlags: { ANY: 0, NOEXIST: 1, EXIST: 2, LOCK: 4 },
 };
+
+/**
+ * The type a constant object names as a type (`f as UpdateFlags`, `let v: XdpAction`): the
+ * 32-bit integer that holds every member, as a C enum's underlying type (unsigned unless a
+ * member is negative), matching the number type tsbpf/lang declares for it.
+ */
+export function constantsType(name: string): IntType {
+  return Object.values(CONSTANT_OBJECTS[name]!).some((v) => v < 0) ? INT.i32 : INT.u32;
+}
 
 /** What an imported lang name is. */
 export type LangExport =

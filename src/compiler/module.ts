@@ -22,7 +22,7 @@ import type {
 import { fail, Problem, type DiagnosticSink, type Span } from './diagnostics.js';
 import { kernelCName } from './kernel-names.js';
 import type { KernelTypes } from './kernel-types.js';
-import { CONSTANT_OBJECTS, isLangModule, langExport, MAP_CLASSES, type LangExport } from './lang-exports.js';
+import { CONSTANT_OBJECTS, constantsType, isLangModule, langExport, MAP_CLASSES, type LangExport } from './lang-exports.js';
 import { alignUp, BOOL, INT, isAggregate, layoutStruct, NUM_LITERAL, BIG_LITERAL, sizeOf, STRING, typeName, type IntType, type StructType, type Type } from './types.js';
 
 /** A constant known at compile time. */
@@ -649,6 +649,9 @@ export class Module {
           default:
             fail(at, `${imp.name} is not a type a value can have`, 'use u8..u64, i8..i64, bool, interfaces, FixedArray, CharArray or Ptr');
         }
+      case 'constants':
+        if (args.length > 0) fail(at, `${name} is not generic`, `write ${name}`);
+        return constantsType(name);
       default:
         fail(at, `'${name}' is not a type`, 'use u8..u64, i8..i64, bool, interfaces, FixedArray, CharArray or Ptr');
     }

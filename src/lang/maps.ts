@@ -16,6 +16,11 @@ import type { i64, u32, u64 } from './types.js';
 export const UpdateFlags = { ANY: 0, NOEXIST: 1, EXIST: 2, LOCK: 4 } as const;
 /** A flag of `update`. */
 export type UpdateFlags = (typeof UpdateFlags)[keyof typeof UpdateFlags];
+/**
+ * The flags argument of `update` and `push`: an `UpdateFlags` member, or any unsigned value
+ * (number or bigint), as C passes an integer constant or variable to the helper's `u64 flags`.
+ */
+export type MapFlags = UpdateFlags | u32 | u64;
 
 /** Options every map takes. */
 export interface MapOptions {
@@ -69,7 +74,7 @@ abstract class KeyValueMap<K, V> extends MapBase {
     return this.op('lookup');
   }
   /** Stores `value` under `key` (bpf_map_update_elem); 0 or a negative errno. */
-  update(_key: K, _value: V, _flags: UpdateFlags = UpdateFlags.ANY): i64 {
+  update(_key: K, _value: V, _flags: MapFlags = UpdateFlags.ANY): i64 {
     return this.op('update');
   }
   /** Removes `key` (bpf_map_delete_elem); 0 or a negative errno. */
@@ -214,7 +219,7 @@ export class Queue<V> extends MapBase {
     super(options);
   }
   /** Appends (bpf_map_push_elem; flags BPF_EXIST = 2 overwrites the oldest when full); 0 or a negative errno. */
-  push(_value: V, _flags: number = 0): i64 {
+  push(_value: V, _flags: MapFlags = UpdateFlags.ANY): i64 {
     return this.op('push');
   }
   /** Removes and returns the oldest value, or undefined when empty. */
@@ -234,7 +239,7 @@ export class Stack<V> extends MapBase {
     super(options);
   }
   /** Pushes (bpf_map_push_elem); 0 or a negative errno. */
-  push(_value: V, _flags: number = 0): i64 {
+  push(_value: V, _flags: MapFlags = UpdateFlags.ANY): i64 {
     return this.op('push');
   }
   /** Removes and returns the newest value, or undefined when empty. */

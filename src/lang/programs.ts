@@ -167,5 +167,9 @@ export function constant<T>(value: T): T {
 
 /** XDP verdicts (enum xdp_action). */
 export const XdpAction = { ABORTED: 0, DROP: 1, PASS: 2, TX: 3, REDIRECT: 4 } as const;
+/** An XDP verdict (in the kernel a u32, as enum xdp_action). */
+export type XdpAction = (typeof XdpAction)[keyof typeof XdpAction];
 /** TC verdicts (TC_ACT_* from include/uapi/linux/pkt_cls.h). */
 export const TcAction = { UNSPEC: -1, OK: 0, RECLASSIFY: 1, SHOT: 2, PIPE: 3, STOLEN: 4, QUEUED: 5, REPEAT: 6, REDIRECT: 7 } as const;
+/** A TC verdict (in the kernel an i32: TC_ACT_UNSPEC is -1). */
+export type TcAction = (typeof TcAction)[keyof typeof TcAction];

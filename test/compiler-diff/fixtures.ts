@@ -8,36 +8,20 @@ export interface Fixture {
   program: string;
   /** What it exercises, for the test's name. */
   covers: string;
-  /**
-   * A known compiler problem the TypeScript twin runs into: its case runs as a todo (reported,
-   * not failing the suite) until the compiler is fixed; then remove this.
-   */
-  twinIssue?: string;
 }
-
-/** i64(x) / u64(x) of a signed 64-bit x sign-extends its low 32 bits (src/compiler/lower/calls.ts convert()). */
-const WIDE_SIGNED_CONVERSION = 'compiler: i64(x) and u64(x) of an i64 x keep only its low 32 bits, sign-extended';
-/** Map update/push flags are coerced to u64 and refuse number literals and UpdateFlags members. */
-const FLAGS_AS_U64 = "compiler: update()/push() flags must be bigint, so UpdateFlags.NOEXIST (a number, as tsbpf/lang declares it) is refused";
 
 export const FIXTURES: readonly Fixture[] = [
   { file: 'xdp_parse', program: 'xdp_parse', covers: 'XDP packet parsing and rewriting, hash and array maps' },
-  { file: 'xdp_alu', program: 'xdp_alu', covers: 'the ALU (64/32-bit, shifts past the width, division by zero, byte swaps, compares) and atomics', twinIssue: WIDE_SIGNED_CONVERSION },
+  { file: 'xdp_alu', program: 'xdp_alu', covers: 'the ALU (64/32-bit, shifts past the width, division by zero, byte swaps, compares) and atomics' },
   {
     file: 'xdp_alu_v4',
     program: 'xdp_alu_v4',
     covers: 'cpu v4: signed division and modulo (INT_MIN / -1, by zero), sign-extending loads and moves, bswap',
-    twinIssue: WIDE_SIGNED_CONVERSION,
   },
   { file: 'xdp_loop', program: 'xdp_loop', covers: 'bounded and nested loops over the packet, a per-CPU array, globals in .bss' },
-  { file: 'tc_classify', program: 'tc_classify', covers: 'tc: __sk_buff reads and writes, IPv4/L4 parsing, packet writes, an LRU hash of structs', twinIssue: FLAGS_AS_U64 },
+  { file: 'tc_classify', program: 'tc_classify', covers: 'tc: __sk_buff reads and writes, IPv4/L4 parsing, packet writes, an LRU hash of structs' },
   { file: 'socket_ldabs', program: 'socket_ldabs', covers: 'socket filter: ld_abs/ld_ind (past the end too), __sk_buff reads, an array map' },
-  { file: 'xdp_maps', program: 'xdp_maps', covers: 'map errors: update flags, full hash, delete, queue and stack push/pop/peek, per-CPU hash', twinIssue: FLAGS_AS_U64 },
-  {
-    file: 'xdp_ringbuf',
-    program: 'xdp_ringbuf',
-    covers: 'ring buffer reserve/submit/discard/output until full',
-    twinIssue: 'compiler: a ring buffer record reserved inside a loop and released on every path is reported as never released',
-  },
-  { file: 'xdp_spinlock', program: 'xdp_spinlock', covers: 'spin-locked map values, BPF_F_LOCK updates (refused for maps without a lock)', twinIssue: FLAGS_AS_U64 },
+  { file: 'xdp_maps', program: 'xdp_maps', covers: 'map errors: update flags, full hash, delete, queue and stack push/pop/peek, per-CPU hash' },
+  { file: 'xdp_ringbuf', program: 'xdp_ringbuf', covers: 'ring buffer reserve/submit/discard/output until full' },
+  { file: 'xdp_spinlock', program: 'xdp_spinlock', covers: 'spin-locked map values, BPF_F_LOCK updates (refused for maps without a lock)' },
 ];

@@ -141,6 +141,22 @@ function sumPerCpu(value: Uint8Array, valueSize: number): Uint8Array {
   return out.subarray(0, valueSize);
 }
 
+/**
+ * A snapshot with each global data section (.bss, .data, .rodata: one array element holding
+ * every variable) split into "name=value" lines, so that two objects whose compilers laid the
+ * same variables out in different orders (clang does not keep declaration order) compare equal.
+ */
+export function globalsByName(snapshot: Record<string, string[]>, spec: ObjectSpec): Record<string, string[]> {
+  const out = { ...snapshot };
+  for (const m of spec.maps) {
+    const lines = out[m.name];
+    if (m.variables.length === 0 || !lines) continue;
+    const value = Buffer.from(lines[0]!.split('=')[1]!, 'hex');
+    out[m.name] = m.variables.map((v) => `${v.name}=${hex(value.subarray(v.offset, v.offset + v.size))}`).sort();
+  }
+  return out;
+}
+
 /** The kernel side: the object loaded once, the program run by BPF_PROG_TEST_RUN. */
 export class KernelSide implements Disposable {
   readonly coll: Collection;

@@ -6,36 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compile, CompileError } from '../../src/compiler/index.js';
-import { PRELUDE, wrap } from './support.js';
-
-const MARK = '/*!*/';
-
-/** Compiles `marked` without its marker; checks the first error is at the marker. */
-function expectError(marked: string, message: RegExp, hint?: RegExp): CompileError {
-  const at = marked.indexOf(MARK);
-  assert.ok(at >= 0, 'the case marks where the error is');
-  const source = marked.replace(MARK, '');
-  const before = source.slice(0, at).split('\n');
-  const line = before.length;
-  const column = before[before.length - 1]!.length + 1;
-  let error: CompileError | undefined;
-  try {
-    compile(source, { fileName: 'bad.ts' });
-  } catch (e) {
-    if (!(e instanceof CompileError)) throw e;
-    error = e;
-  }
-  assert.ok(error, `expected a compile error matching ${message}`);
-  const d = error.diagnostics[0]!;
-  assert.match(d.message, message);
-  assert.deepEqual({ file: d.file, line: d.line, column: d.column }, { file: 'bad.ts', line, column }, `${d.message} at ${d.line}:${d.column}`);
-  assert.ok(d.hint.length > 0 && !d.hint.includes('\n'), 'a one-line hint');
-  if (hint) assert.match(d.hint, hint);
-  assert.equal(error.line, line);
-  assert.equal(error.column, column);
-  assert.match(error.message, new RegExp(`^bad\\.ts:${line}:${column}: `));
-  return error;
-}
+import { expectError, PRELUDE, wrap } from './support.js';
 
 const MAP = 'interface S { a: u32 }\nconst ms = new HashMap<u32, S>({ maxEntries: 4 });\nconst rb = new RingBuf<S>({ size: 4096 });\n';
 

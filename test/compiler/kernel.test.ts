@@ -1,87 +1,25 @@
 /**
- * Compiled objects in the kernel: every test program loads with tsbpf's loader and with libbpf
- * (bpftool prog loadall), bpftool reads its BTF; programs run (BPF_PROG_TEST_RUN) compute what
- * they compute in the VM; the exec example sees an execve this test makes; CO-RE reads the
+ * Compiled objects in the kernel (that every program loads with tsbpf's loader and with libbpf
+ * is interop.test.ts): snippets run (BPF_PROG_TEST_RUN) compute what they compute in the VM and
+ * load with libbpf too; the exec example sees an execve this test makes; CO-RE reads the
  * parent's pid through task.real_parent.tgid; a verifier rejection points at the TypeScript
  * line.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compile, compileFile, type CompileResult } from '../../src/compiler/index.js';
-import { NotSupportedError } from '../../src/errors.js';
 import { RingBufReader } from '../../src/events/index.js';
 import { btfCodec, Collection, VerifierError } from '../../src/kernel/index.js';
-import { BPFFS_ROOT, ensureBpffs } from '../../src/kernel/pin.js';
 import '../../src/link/index.js';
-import { PermissionError } from '../../src/sys/index.js';
 import { kernelTest } from '../support/kernel.js';
 import fc from 'fast-check';
+import { bpftoolLoadall } from './bpftool.js';
 import { randomPrograms } from './random-programs.js';
 import { SNIPPETS } from './snippets.js';
 import { argsContext, build, le, readLe, wrap } from './support.js';
 
 const DIR = 'testdata/compiler';
-const PROGRAMS = readdirSync(DIR).filter((f) => f.endsWith('.bpf.ts')).sort();
-/** Program kinds this machine refuses to load (trampolines: EPERM even for root). */
-const REFUSED_HERE = new Set(['trampolines.bpf.ts']);
-
-/** Loads an object with bpftool (libbpf) into a fresh bpffs directory; returns the pinned program names. */
-function bpftoolLoadall(object: Uint8Array, name: string): { ok: boolean; programs: string[]; log: string } {
-  ensureBpffs(BPFFS_ROOT);
-  const dir = join(BPFFS_ROOT, `tsbpf-compiler-${process.pid}-${name.replace(/\W/g, '_')}`);
-  const tmp = mkdtempSync(join(tmpdir(), 'tsbpf-compiler-'));
-  const file = join(tmp, `${name.replace(/\W/g, "_")}.o`);
-  writeFileSync(file, object);
-  try {
-    const r = spawnSync('bpftool', ['prog', 'loadall', file, dir], { encoding: 'utf8' });
-    const programs = r.status === 0 ? readdirSync(dir).sort() : [];
-    return { ok: r.status === 0, programs, log: `${r.stdout}${r.stderr}` };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-    rmSync(tmp, { recursive: true, force: true });
-  }
-}
-
-function bpftoolBtfDump(object: Uint8Array): string {
-  const tmp = mkdtempSync(join(tmpdir(), 'tsbpf-compiler-'));
-  try {
-    writeFileSync(join(tmp, 'x.o'), object);
-    const r = spawnSync('bpftool', ['btf', 'dump', 'file', join(tmp, 'x.o')], { encoding: 'utf8' });
-    assert.equal(r.status, 0, r.stderr);
-    return r.stdout;
-  } finally {
-    rmSync(tmp, { recursive: true, force: true });
-  }
-}
-
-for (const file of PROGRAMS) {
-  kernelTest(`${file}: loads with tsbpf's loader and with libbpf, bpftool dumps its BTF`, () => {
-    const result = compileFile(join(DIR, file));
-    const names = result.spec.programs.map((p) => p.name).sort();
-    const dump = bpftoolBtfDump(result.object);
-    for (const n of names) assert.match(dump, new RegExp(`FUNC '${n}'`), 'every program has its BTF FUNC');
-    if (REFUSED_HERE.has(file)) {
-      assert.throws(() => Collection.load(result.spec), (e: unknown) => e instanceof PermissionError || e instanceof NotSupportedError, 'the kernel refuses trampoline programs here, with a typed error');
-      const lib = bpftoolLoadall(result.object, file);
-      assert.equal(lib.ok, false, 'libbpf is refused too');
-      assert.match(lib.log, /permission|Operation not permitted/i);
-      return;
-    }
-    const coll = Collection.load(result.spec);
-    try {
-      assert.deepEqual(Object.keys(coll.programs).sort(), names);
-      assert.equal(coll.warnings.length, 0, `loader warnings: ${coll.warnings.join('; ')}`);
-    } finally {
-      coll.close();
-    }
-    const lib = bpftoolLoadall(result.object, file);
-    assert.ok(lib.ok, lib.log);
-    assert.deepEqual(lib.programs, names);
-  });
-}
 
 kernelTest('snippets run in the kernel (BPF_PROG_TEST_RUN) with the results they give in the VM', () => {
   for (const s of SNIPPETS) {
@@ -202,8 +140,48 @@ license('GPL');
     assert.equal(e.source?.fileName, 'heavy.bpf.ts');
     assert.ok(e.source && e.source.line >= 5 && e.source.line <= 8, `line ${e.source?.line}: ${e.source?.lineText}`);
     assert.match(e.message, /heavy\.bpf\.ts:\d+:\d+/);
+    assert.ok(e.message.includes(`(${e.source.lineText.trim()})`), 'the message shows the source line');
   }
 }, { timeout: 120_000 });
+
+kernelTest("a verifier rejection names the TypeScript file and line, shows the line, the verifier's reason and its log", () => {
+  // A helper call while holding a spin lock: a rule only the verifier applies (the compiler does
+  // not model lock state), so the rejection comes from the kernel, at line 10.
+  const source = `import { xdp, HashMap, XdpAction, helpers as bpf, license, type u32, type u64, type SpinLock } from 'tsbpf/lang';
+
+interface Locked { lock: SpinLock; stamp: u64 }
+export const state = new HashMap<u32, Locked>({ maxEntries: 1 });
+
+export const stamp = xdp(() => {
+  const v = state.lookup(0);
+  if (!v) return XdpAction.PASS;
+  bpf.spinLock(v.lock);
+  v.stamp = bpf.ktimeNs();
+  bpf.spinUnlock(v.lock);
+  return XdpAction.PASS;
+});
+
+license('GPL');
+`;
+  const result = compile(source, { fileName: 'locked.bpf.ts' });
+  assert.throws(
+    () => Collection.load(result.spec).close(),
+    (e: unknown) => {
+      assert.ok(e instanceof VerifierError, String(e));
+      assert.equal(e.program, 'stamp');
+      assert.equal(e.reason, 'function calls are not allowed while holding a lock');
+      assert.deepEqual({ file: e.source?.fileName, line: e.source?.line, text: e.source?.lineText.trim() }, { file: 'locked.bpf.ts', line: 10, text: 'v.stamp = bpf.ktimeNs();' });
+      const [first, ...log] = e.message.split('\n');
+      assert.match(first!, /^the verifier rejected program 'stamp' at locked\.bpf\.ts:10:\d+ \(v\.stamp = bpf\.ktimeNs\(\);\): function calls are not allowed while holding a lock$/);
+      // The log lines leading to it, annotated with the TypeScript lines (from line_info).
+      const shown = log.join('\n');
+      assert.match(shown, /; bpf\.spinLock\(v\.lock\); @ locked\.bpf\.ts:9/);
+      assert.match(shown, /; v\.stamp = bpf\.ktimeNs\(\); @ locked\.bpf\.ts:10/);
+      assert.match(shown, /call bpf_ktime_get_ns/);
+      return true;
+    },
+  );
+});
 
 /** An Ethernet + IPv4 + UDP/TCP packet. */
 function packet(protocol: number, dport: number): Uint8Array {

@@ -93,3 +93,22 @@ export const ok: u32 = 7;
   assert.match(out, /bad\.ts\(7,14\): error TS2322/);
   assert.doesNotMatch(out, /bad\.ts\(8,/);
 });
+
+test('the editor view: map flags take UpdateFlags members, literals of either kind and unsigned values, as the compiler does', () => {
+  const out = tsc({
+    'flags.ts': `import { HashMap, Queue, UpdateFlags, u32, type u64 } from 'tsbpf/lang';
+declare const m: HashMap<u32, u64>;
+declare const q: Queue<u32>;
+declare const f: u32;
+declare const wide: u64;
+m.update(1, 2n, UpdateFlags.NOEXIST);
+m.update(1, 2n, (f & 15) as UpdateFlags);
+m.update(1, 2n, f);
+m.update(1, 2n, wide);
+m.update(1, 2n, 2n);
+q.push(1, UpdateFlags.EXIST);
+q.push(1, 0);
+`,
+  });
+  assert.equal(out, '');
+});

@@ -3,11 +3,12 @@
  * tracepoint program, which needs neither tracefs nor kernel BTF), run it in the userspace VM
  * with its maps, and read the maps back.
  */
+import assert from 'node:assert/strict';
 import { compile, CompileError, type CompileResult } from '../../src/compiler/index.js';
 import { vmForObject, type HelperEnvironment, type MapModel } from '../../src/vm/index.js';
 
 /** The imports every wrapped test program gets. */
-export const PRELUDE = `import { rawTracepoint, tracepoint, HashMap, LruHashMap, PerCpuHashMap, ArrayMap, PerCpuArrayMap, RingBuf, Queue, Stack, BloomFilter, LpmTrie, helpers as bpf, license, constant, zero, strEq, strCopy, byteAt, setByte, boundedLoop, be16, be32, be64, u8, u16, u32, u64, i8, i16, i32, i64, type bool, type Comm, type CharArray, type FixedArray, type Ptr } from 'tsbpf/lang';\n`;
+export const PRELUDE = `import { rawTracepoint, tracepoint, UpdateFlags, HashMap, LruHashMap, PerCpuHashMap, ArrayMap, PerCpuArrayMap, RingBuf, Queue, Stack, BloomFilter, LpmTrie, helpers as bpf, license, constant, zero, strEq, strCopy, byteAt, setByte, boundedLoop, be16, be32, be64, u8, u16, u32, u64, i8, i16, i32, i64, type bool, type Comm, type CharArray, type FixedArray, type Ptr } from 'tsbpf/lang';\n`;
 
 /** A module with `decls` at the top level and `body` as a raw tracepoint program named prog. */
 export function wrap(body: string, decls = ''): string {
@@ -85,4 +86,33 @@ export function readLe(bytes: Uint8Array | undefined, offset = 0, size = bytes ?
   let v = 0n;
   for (let i = size - 1; i >= 0; i--) v = (v << 8n) | BigInt(bytes[offset + i]!);
   return v;
+}
+
+const MARK = '/*!*/';
+
+/** Compiles `marked` without its marker; checks the first error is at the marker. */
+export function expectError(marked: string, message: RegExp, hint?: RegExp): CompileError {
+  const at = marked.indexOf(MARK);
+  assert.ok(at >= 0, 'the case marks where the error is');
+  const source = marked.replace(MARK, '');
+  const before = source.slice(0, at).split('\n');
+  const line = before.length;
+  const column = before[before.length - 1]!.length + 1;
+  let error: CompileError | undefined;
+  try {
+    compile(source, { fileName: 'bad.ts' });
+  } catch (e) {
+    if (!(e instanceof CompileError)) throw e;
+    error = e;
+  }
+  assert.ok(error, `expected a compile error matching ${message}`);
+  const d = error.diagnostics[0]!;
+  assert.match(d.message, message);
+  assert.deepEqual({ file: d.file, line: d.line, column: d.column }, { file: 'bad.ts', line, column }, `${d.message} at ${d.line}:${d.column}`);
+  assert.ok(d.hint.length > 0 && !d.hint.includes('\n'), 'a one-line hint');
+  if (hint) assert.match(d.hint, hint);
+  assert.equal(error.line, line);
+  assert.equal(error.column, column);
+  assert.match(error.message, new RegExp(`^bad\\.ts:${line}:${column}: `));
+  return error;
 }

@@ -135,7 +135,7 @@ function mapMethod(L: Lowerer, m: MapDecl, name: string, args: Expression[], e: 
       check(FuncId.map_update_elem);
       const key = memoryArg(L, args[0]!, m.key!, 'key');
       const value = memoryArg(L, args[1]!, m.value!, 'value');
-      const flags = args[2] ? scalarArg(L, args[2], INT.u64) : imm(0);
+      const flags = args[2] ? flagsArg(L, args[2]) : imm(0);
       const mp = L.mapRef(m);
       return { k: 'scalar', type: I64, v: reg(L.call(FuncId.map_update_elem, [reg(mp), reg(key), reg(value), flags])) };
     }
@@ -161,7 +161,7 @@ function mapMethod(L: Lowerer, m: MapDecl, name: string, args: Expression[], e: 
       const id = name === 'submit' ? FuncId.ringbuf_submit : FuncId.ringbuf_discard;
       check(id);
       const b = recordArg(L, args[0]!, m, name, at);
-      const flags = args[1] ? scalarArg(L, args[1], INT.u64) : imm(0);
+      const flags = args[1] ? flagsArg(L, args[1]) : imm(0);
       L.call(id, [reg(b.ref.ptr), flags]);
       L.flow = L.flow.withRef(b.id, 'released');
       return { k: 'void' };
@@ -171,7 +171,7 @@ function mapMethod(L: Lowerer, m: MapDecl, name: string, args: Expression[], e: 
         argCount(L, args, 1, 2, what, at);
         check(FuncId.ringbuf_output);
         const data = memoryArg(L, args[0]!, m.record!, 'record');
-        const flags = args[1] ? scalarArg(L, args[1], INT.u64) : imm(0);
+        const flags = args[1] ? flagsArg(L, args[1]) : imm(0);
         const mp = L.mapRef(m);
         return { k: 'scalar', type: I64, v: reg(L.call(FuncId.ringbuf_output, [reg(mp), reg(data), imm(sizeOf(m.record!)), flags])) };
       }
@@ -196,7 +196,7 @@ function mapMethod(L: Lowerer, m: MapDecl, name: string, args: Expression[], e: 
       argCount(L, args, 1, 2, what, at);
       check(FuncId.get_stackid);
       const ctx = contextArg(L, args[0]!, what);
-      const flags = args[1] ? scalarArg(L, args[1], INT.u64) : imm(0);
+      const flags = args[1] ? flagsArg(L, args[1]) : imm(0);
       const mp = L.mapRef(m);
       return { k: 'scalar', type: I64, v: reg(L.call(FuncId.get_stackid, [reg(ctx), reg(mp), flags])) };
     }
@@ -205,7 +205,7 @@ function mapMethod(L: Lowerer, m: MapDecl, name: string, args: Expression[], e: 
       argCount(L, args, 1, name === 'push' ? 2 : 1, what, at);
       check(FuncId.map_push_elem);
       const value = memoryArg(L, args[0]!, m.value!, 'value');
-      const flags = args[1] ? scalarArg(L, args[1], INT.u64) : imm(0);
+      const flags = args[1] ? flagsArg(L, args[1]) : imm(0);
       const mp = L.mapRef(m);
       return { k: 'scalar', type: I64, v: reg(L.call(FuncId.map_push_elem, [reg(mp), reg(value), flags])) };
     }
@@ -303,15 +303,22 @@ function increment(L: Lowerer, m: MapDecl, args: Expression[], at: Span, perCpu:
   return { k: 'void' };
 }
 
-/** A flags-like argument: any unsigned integer or integer literal (number or bigint), as u64. */
-function scalarArg(L: Lowerer, e: Expression, t: Type): Value {
-  const s = scalar(L, e, t);
+/**
+ * A flags argument (the helpers take `u64 flags`): a non-negative literal, number or bigint
+ * (`UpdateFlags.NOEXIST`, `2`, `4n`), or an unsigned integer of any width, zero-extended as C
+ * converts it. Signed values are refused: C would sign-extend a negative one into 64 set bits.
+ */
+function flagsArg(L: Lowerer, e: Expression): Value {
+  const s = scalar(L, e, INT.u64);
+  const at = spanOf(e);
   if (s.type.kind === 'literal') {
-    if (!isReg(s.v) && s.v.imm < 0n) L.fail(spanOf(e), 'flags cannot be negative', 'pass the flag constants');
+    if (!isReg(s.v) && s.v.imm < 0n) L.fail(at, 'flags cannot be negative', 'pass the flag constants');
     return s.v;
   }
-  if (s.type.kind === 'int' && t.kind === 'int' && s.type.name !== t.name && is64(t) && !s.type.signed) return s.v;
-  return coerce(L, s, t, spanOf(e));
+  // Unsigned values are zero-extended in their registers already.
+  if (s.type.kind === 'int' && !s.type.signed) return s.v;
+  if (s.type.kind === 'int') L.fail(at, `flags are unsigned, not ${s.type.name}`, `convert it: u${s.type.size * 8}(x)`);
+  return coerce(L, s, INT.u64, at);
 }
 
 /** The program's context, as helpers that take `ctx` need it. */
@@ -340,9 +347,9 @@ function convert(L: Lowerer, name: IntName, args: Expression[], at: Span): Val {
   const src = s.v.reg;
   const from64 = is64(t);
   const to64 = target.size === 8;
-  if (t.kind === 'bool' || (t.kind === 'int' && !t.signed) || t.kind === 'ptr') {
-    if (to64) return { k: 'scalar', type: target, v: reg(src) };
-  }
+  // 64 -> 64 bits (i64 <-> u64, pointers) reinterprets the register; narrower unsigned values
+  // and bools are already zero-extended in it.
+  if (to64 && (from64 || t.kind === 'bool' || (t.kind === 'int' && !t.signed))) return { k: 'scalar', type: target, v: reg(src) };
   if (to64) {
     // Signed 8..32-bit to 64: sign-extend.
     const r = L.newReg();
@@ -750,7 +757,7 @@ function helper(L: Lowerer, name: string, args: Expression[], e: CallExpression,
     case 'redirect': {
       argCount(L, args, 1, 2, what, at);
       const ifindex = coerce(L, scalar(L, args[0]!, INT.u32), INT.u32, spanOf(args[0]!));
-      const flags = args[1] ? scalarArg(L, args[1], INT.u64) : imm(0);
+      const flags = args[1] ? flagsArg(L, args[1]) : imm(0);
       return i64(call(FuncId.redirect, [ifindex, flags]));
     }
     case 'attachCookie': {

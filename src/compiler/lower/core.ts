@@ -192,6 +192,16 @@ export class Lowerer {
     return full;
   }
 
+  /**
+   * Binds `name` to the same maybe-missing value as `b` (`const w = v` of a const `v`): one
+   * binding id, so a check of either narrows both and a reservation is tracked once.
+   */
+  alias(b: NullableBinding, name: string, at: Span): void {
+    const scope = this.scopes[this.scopes.length - 1]!;
+    if (scope.has(name)) this.fail(at, `'${name}' is declared twice in this scope`, 'rename one of them');
+    scope.set(name, { ...b, name });
+  }
+
   lookup(name: string): Binding | undefined {
     for (let i = this.scopes.length - 1; i >= 0; i--) {
       const b = this.scopes[i]!.get(name);

@@ -314,6 +314,16 @@ export function arith(L: Lowerer, op: string, a: Scalar, b: Scalar, t: Type, at:
   return { type: ty, v: reg(dst) };
 }
 
+/**
+ * The type of a shift: 8- and 16-bit operands give a 32-bit result of the same signedness, as C
+ * promotes them to int before shifting (`u8 << 8` keeps its bits). Compound `x <<= n` still
+ * stores at x's width.
+ */
+function promoteShift(op: string, t: Type): Type {
+  if ((op !== '<<' && op !== '>>' && op !== '>>>') || t.kind !== 'int' || t.size >= 4) return t;
+  return t.signed ? INT.i32 : INT.u32;
+}
+
 /** A shift by a constant must be below the width (the verifier rejects larger ones). */
 function checkShift(L: Lowerer, op: string, t: Type, b: Value, at: Span): void {
   if ((op !== '<<' && op !== '>>' && op !== '>>>') || isReg(b) || t.kind !== 'int') return;
@@ -376,7 +386,7 @@ function binary(L: Lowerer, e: Expression & { type: 'BinaryExpression' }, at: Sp
   void expected;
   const a = scalar(L, e.left as Expression);
   const b = scalar(L, e.right);
-  const t = unify(L, a.type, b.type, op, at);
+  const t = promoteShift(op, unify(L, a.type, b.type, op, at));
   if (op === '>>>' && isBigint(t)) L.fail(at, "'>>>' does not apply to bigints", "use '>>' (it is a logical shift on u64)");
   const av = t.kind === 'int' ? coerce(L, widen(a, t), t, spanOf(e.left)) : a.v;
   const bv = t.kind === 'int' && op !== '<<' && op !== '>>' && op !== '>>>' ? coerce(L, widen(b, t), t, spanOf(e.right)) : b.v;
@@ -964,10 +974,13 @@ function assignment(L: Lowerer, e: AssignmentExpression, at: Span, discard: bool
         if (op !== '=') L.fail(at, `'${op}' does not apply to a maybe-missing value`, 'check it first');
         const v = lowerExpr(L, e.right);
         if (v.k !== 'nullable' || !sameType(v.type, b.type)) L.fail(spanOf(e.right), `'${u.name}' holds a ${typeName(b.type)} | undefined; assign another lookup of the same type`, 'use a new variable');
+        // Reservations are tracked per variable from its declaration; a reassignment would lose one.
+        if (b.ref.source === 'reserve' || v.ref.source === 'reserve') L.fail(at, 'a variable holding a ring buffer record cannot be assigned again', 'declare a new const for each reservation');
         L.emit({ op: 'mov', dst: b.ref.ptr, src: reg(v.ref.ptr), w: 64 });
         if (b.ref.ok !== undefined && v.ref.ok !== undefined) L.emit({ op: 'mov', dst: b.ref.ok, src: reg(v.ref.ok), w: 64 });
         else if ((b.ref.ok === undefined) !== (v.ref.ok === undefined)) L.fail(spanOf(e.right), 'the value comes from a different kind of operation', 'use a new variable');
-        L.flow = L.flow.withPresence(b.id, undefined);
+        // The variable now holds what it was given: as present or absent as that (unknown for a new lookup).
+        L.flow = L.flow.withPresence(b.id, v.binding ? L.flow.presence.get(v.binding.id) : undefined);
         return discard ? { k: 'void' } : { k: 'nullable', type: b.type, ref: b.ref, binding: b };
       }
       let value: Value;

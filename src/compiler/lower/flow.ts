@@ -27,6 +27,15 @@ export class Flow {
     return new Flow(this.presence, m);
   }
 
+  /**
+   * Where reservation `id` stands on this path. A path that never reserved it (its declaration
+   * was not reached, as before a loop's first iteration) or found it missing holds nothing.
+   */
+  refState(id: number): RefState {
+    if (this.presence.get(id) === 'absent') return 'released';
+    return this.refs.get(id) ?? 'released';
+  }
+
   /** Facts that hold on both paths. */
   static merge(a: Flow | undefined, b: Flow | undefined): Flow | undefined {
     if (!a) return b;
@@ -35,14 +44,9 @@ export class Flow {
     for (const [k, v] of a.presence) if (b.presence.get(k) === v) presence.set(k, v);
     const refs = new Map<number, RefState>();
     for (const k of new Set([...a.refs.keys(), ...b.refs.keys()])) {
-      const x = a.refs.get(k);
-      const y = b.refs.get(k);
-      // A reference absent on one path counts as released there.
-      const xs = x ?? 'released';
-      const ys = y ?? 'released';
-      const ax = a.presence.get(k) === 'absent' ? 'released' : xs;
-      const by = b.presence.get(k) === 'absent' ? 'released' : ys;
-      refs.set(k, ax === by ? ax : 'mixed');
+      const x = a.refState(k);
+      const y = b.refState(k);
+      refs.set(k, x === y ? x : 'mixed');
     }
     return new Flow(presence, refs);
   }

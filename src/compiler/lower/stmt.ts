@@ -37,12 +37,42 @@ export function finishFunction(L: Lowerer, at: Span, implicitZero: boolean): voi
 /** Fails when a path ends while a ring buffer record is still reserved. */
 function checkHeld(L: Lowerer, at: Span): void {
   for (const b of L.reservations) {
-    if (L.flow.presence.get(b.id) === 'absent') continue;
-    const s = L.flow.refs.get(b.id) ?? 'held';
+    const s = L.flow.refState(b.id);
     if (s === 'released') continue;
-    const line = L.module.sink.source.position(b.at).line;
-    L.fail(at, `ring buffer record '${b.name}' (reserved on line ${line}) is ${s === 'mixed' ? 'not submitted or discarded on every path to' : 'neither submitted nor discarded before'} this return`, `call ${b.ref.map?.name ?? 'the ring buffer'}.submit(${b.name}) or .discard(${b.name}) first (the verifier rejects unreleased references)`);
+    L.fail(at, `ring buffer record '${b.name}' (reserved on line ${reservedLine(L, b)}) is ${s === 'mixed' ? 'not submitted or discarded on every path to' : 'neither submitted nor discarded before'} this return`, `call ${releaseHint(b)} first (the verifier rejects unreleased references)`);
   }
+}
+
+/**
+ * Jumps from the end of a loop body back to its head. The body is lowered once, with the facts
+ * of the loop's entry, so each reservation must stand at the end of an iteration as it stood on
+ * entry: one reserved in the body must be released again, one reserved before the loop must not
+ * be released in it (the next iteration would release it twice).
+ */
+function loopBack(L: Lowerer, head: Block, entry: Flow, body: Span): void {
+  if (!L.cur) return;
+  checkIteration(L, entry, body);
+  L.jump(head);
+}
+
+/** The reservation check of {@link loopBack}, on the current path at the end of an iteration. */
+function checkIteration(L: Lowerer, entry: Flow, body: Span): void {
+  for (const b of L.reservations) {
+    const before = entry.refState(b.id);
+    const after = L.flow.refState(b.id);
+    if (before === after) continue;
+    const at = { start: body.end - 1, end: body.end };
+    if (before === 'released') L.fail(at, `ring buffer record '${b.name}' (reserved on line ${reservedLine(L, b)}) is not submitted or discarded on every path through the loop body`, `call ${releaseHint(b)} before the iteration ends (the next one reserves again)`);
+    L.fail(at, `ring buffer record '${b.name}' (reserved on line ${reservedLine(L, b)}, before the loop) is submitted or discarded in the loop, so the next iteration would release it again`, `release it after the loop, or break out of the loop right after ${releaseHint(b)}`);
+  }
+}
+
+function reservedLine(L: Lowerer, b: NullableBinding): number {
+  return L.module.sink.source.position(b.at).line;
+}
+
+function releaseHint(b: NullableBinding): string {
+  return `${b.ref.map?.name ?? 'the ring buffer'}.submit(${b.name}) or .discard(${b.name})`;
 }
 
 export function lowerStatement(L: Lowerer, s: Statement): void {
@@ -189,6 +219,13 @@ function declaration(L: Lowerer, s: VariableDeclaration): void {
     const v = lowerExpr(L, d.init, declared);
     if (v.k === 'nullable') {
       if (declared && !sameType(declared, v.type)) L.fail(spanOf(ann!), `this value is a ${typeName(v.type)} | undefined, not a ${typeName(declared)}`, 'remove the annotation; narrowing with if (!v) gives the type');
+      const from = v.binding;
+      // A const copy of a const is the same value under another name (checks narrow both).
+      if (from && !mutable && !from.mutable) {
+        L.alias(from, name, at);
+        continue;
+      }
+      if (from && v.ref.source === 'reserve') L.fail(spanOf(d.init), `'${name}' would be a second variable holding the ring buffer record '${from.name}'`, `use '${from.name}' itself, or declare both with const (an alias)`);
       const ptr = L.newReg();
       L.emit({ op: 'mov', dst: ptr, src: reg(v.ref.ptr), w: 64 });
       let ok: number | undefined;
@@ -198,6 +235,8 @@ function declaration(L: Lowerer, s: VariableDeclaration): void {
       }
       const ref = { ...v.ref, ptr, ...(ok !== undefined ? { ok } : {}) };
       const b = L.bind<NullableBinding>({ kind: 'nullable', name, ref, type: v.type, mutable, at: d.id.start }, at);
+      // A copy is as present or absent as what it copies.
+      if (from) L.flow = L.flow.withPresence(b.id, L.flow.presence.get(from.id));
       if (v.ref.source === 'reserve') {
         L.reservations.push(b);
         L.flow = L.flow.withRef(b.id, 'held');
@@ -391,7 +430,7 @@ function forLoop(L: Lowerer, s: ForStatement): void {
     for (const f of frame.contFlows) cf = Flow.merge(cf, f);
     L.enter(cont, cf);
     if (s.update) lowerExpr(L, s.update, undefined, true);
-    if (L.cur) L.jump(head);
+    loopBack(L, head, entry, spanOf(s.body));
     L.popLoop();
     let bf: Flow | undefined;
     for (const f of frame.breakFlows) bf = Flow.merge(bf, f);
@@ -409,13 +448,14 @@ function whileLoop(L: Lowerer, s: WhileStatement): void {
     const bodyB = L.newBlock();
     head.depth = L.depth;
     bodyB.depth = L.depth;
-    L.enter(head, loopEntryFlow(L, s.body));
+    const entry = loopEntryFlow(L, s.body);
+    L.enter(head, entry);
     const flows = lowerCond(L, s.test, bodyB, exit);
     const frame = L.pushLoop(exit, head, label);
     frame.breakFlows.push(flows.f);
     L.enter(bodyB, flows.t);
     lowerStatement(L, s.body);
-    if (L.cur) L.jump(head);
+    loopBack(L, head, entry, spanOf(s.body));
     L.popLoop();
     let bf: Flow | undefined;
     for (const f of frame.breakFlows) bf = Flow.merge(bf, f);
@@ -432,7 +472,8 @@ function doWhileLoop(L: Lowerer, s: DoWhileStatement): void {
     const cont = L.newBlock();
     bodyB.depth = L.depth;
     cont.depth = L.depth;
-    L.enter(bodyB, loopEntryFlow(L, s.body));
+    const entry = loopEntryFlow(L, s.body);
+    L.enter(bodyB, entry);
     const frame = L.pushLoop(exit, cont, label);
     lowerStatement(L, s.body);
     if (L.cur) frame.contFlows.push(L.flow);
@@ -440,6 +481,7 @@ function doWhileLoop(L: Lowerer, s: DoWhileStatement): void {
     for (const f of frame.contFlows) cf = Flow.merge(cf, f);
     L.enter(cont, cf);
     if (L.cur) {
+      checkIteration(L, entry, spanOf(s.body));
       const flows = lowerCond(L, s.test, bodyB, exit);
       frame.breakFlows.push(flows.f);
     }
@@ -474,7 +516,8 @@ function forOf(L: Lowerer, s: ForOfStatement): void {
     head.depth = L.depth;
     bodyB.depth = L.depth;
     cont.depth = L.depth;
-    L.enter(head, loopEntryFlow(L, s.body));
+    const entry = loopEntryFlow(L, s.body);
+    L.enter(head, entry);
     const frame = L.pushLoop(exit, cont, label);
     frame.breakFlows.push(L.flow);
     L.branch('jge', reg(idx), imm(length), 32, exit, bodyB);
@@ -499,8 +542,8 @@ function forOf(L: Lowerer, s: ForOfStatement): void {
     let cf: Flow | undefined;
     for (const f of frame.contFlows) cf = Flow.merge(cf, f);
     L.enter(cont, cf);
-    L.emit({ op: 'alu', alu: 'add', dst: idx, b: imm(1), w: 32 });
-    L.jump(head);
+    if (L.cur) L.emit({ op: 'alu', alu: 'add', dst: idx, b: imm(1), w: 32 });
+    loopBack(L, head, entry, spanOf(s.body));
     L.popLoop();
     let bf: Flow | undefined;
     for (const f of frame.breakFlows) bf = Flow.merge(bf, f);
@@ -521,7 +564,8 @@ export function lowerLoopBody(L: Lowerer, fn: ArrowFunctionExpression, max: numb
     head.depth = L.depth;
     bodyB.depth = L.depth;
     cont.depth = L.depth;
-    L.enter(head, loopEntryFlow(L, fn.body));
+    const entry = loopEntryFlow(L, fn.body);
+    L.enter(head, entry);
     const frame = L.pushLoop(exit, cont);
     frame.breakFlows.push(L.flow);
     L.branch('jge', reg(idx), imm(max), 32, exit, bodyB);
@@ -539,8 +583,8 @@ export function lowerLoopBody(L: Lowerer, fn: ArrowFunctionExpression, max: numb
     let cf: Flow | undefined;
     for (const f of frame.contFlows) cf = Flow.merge(cf, f);
     L.enter(cont, cf);
-    L.emit({ op: 'alu', alu: 'add', dst: idx, b: imm(1), w: 32 });
-    L.jump(head);
+    if (L.cur) L.emit({ op: 'alu', alu: 'add', dst: idx, b: imm(1), w: 32 });
+    loopBack(L, head, entry, spanOf(fn.body));
     L.popLoop();
     let bf: Flow | undefined;
     for (const f of frame.breakFlows) bf = Flow.merge(bf, f);
