@@ -1,6 +1,7 @@
 /**
  * Interoperability (issue requirement): every kernel program of the repository written in the
- * dialect — bench/compiler, testdata/compiler and the TypeScript twins of testdata/diff — compiles
+ * dialect — the examples (examples/ts), testdata/compiler, the TypeScript twins of testdata/diff,
+ * the CO-RE fixture of the guest kernel tests and the typed-load fixture — compiles
  * to an object that libbpf loads (`bpftool prog loadall`, every program pinned, then unpinned),
  * whose BTF bpftool reads (`bpftool btf dump file`, a FUNC for every program), and that tsbpf's
  * own loader loads. Where this kernel refuses a program kind outright (fentry, fexit and LSM
@@ -18,8 +19,13 @@ import { PermissionError } from '../../src/sys/index.js';
 import { kernelTest } from '../support/kernel.js';
 import { bpftoolBtfDump, bpftoolLoadall } from './bpftool.js';
 
-const DIRS = ['bench/compiler', 'testdata/compiler', 'testdata/diff'];
-const SOURCES = DIRS.flatMap((d) => readdirSync(d).filter((f) => f.endsWith('.bpf.ts')).sort().map((f) => join(d, f)));
+const DIRS = ['examples/ts', 'testdata/compiler', 'testdata/diff', 'testdata/guest', 'test/typed'];
+const SOURCES = DIRS.flatMap((d) =>
+  readdirSync(d, { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.bpf.ts'))
+    .sort()
+    .map((f) => join(d, f)),
+);
 
 /** Trampoline sections, whose loading (not only attaching) a kernel may refuse. */
 const TRAMPOLINES: Record<string, AttachProbe> = { 'fentry/': 'fentry', 'fexit/': 'fexit', 'lsm/': 'lsm' };

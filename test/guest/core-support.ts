@@ -1,6 +1,7 @@
 /**
- * The CO-RE fixture both kernels load (testdata/guest/core.bpf.o) and how to read and check
- * it: what its program recorded for a process, and that against /proc/PID/stat.
+ * The CO-RE fixtures both kernels load — testdata/guest/core.bpf.o (clang) and its twin
+ * core_ts.bpf.o (tsbpf's compiler), with the same map and record layout — and how to read and
+ * check them: what their program recorded for a process, and that against /proc/PID/stat.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,7 +11,11 @@ import type { BpfMap } from '../../src/kernel/index.js';
 import { readObject, type ObjectSpec } from '../../src/object/index.js';
 import { FIXTURES } from './support.js';
 
-export const CORE_OBJECT = join(FIXTURES, 'core.bpf.o');
+/** The fixtures by compiler; `fieldSize`: whether the program records bpf_core_field_size(comm). */
+export const CORE_OBJECTS = [
+  { compiler: 'clang', path: join(FIXTURES, 'core.bpf.o'), fieldSize: true },
+  { compiler: 'tsbpf', path: join(FIXTURES, 'core_ts.bpf.o'), fieldSize: false },
+] as const;
 
 /** struct snapshot of core.bpf.c. */
 export interface Snapshot {
@@ -64,8 +69,9 @@ export function procStat(pid: number | 'self'): { ppid: number; comm: string; mm
   return { ppid: Number(field(4)), comm, mm };
 }
 
-/** The CO-RE relocations of the fixture's program resolved against `target` (a kernel's BTF). */
-export function coreResults(target: Btf, spec: ObjectSpec = readObject(new Uint8Array(readFileSync(CORE_OBJECT)))): CoreRelocationResult[] {
+/** The CO-RE relocations of a fixture's program resolved against `target` (a kernel's BTF). */
+export function coreResults(target: Btf, path: string): CoreRelocationResult[] {
+  const spec: ObjectSpec = readObject(new Uint8Array(readFileSync(path)));
   const prog = spec.programs.find((p) => p.name === 'snapshot_task')!;
   return applyCoreRelocations(prog.instructions, prog.coreRelos, spec.btf!, target).results;
 }

@@ -113,6 +113,24 @@ function ringbufRecordAsKey(): FeatureResult {
   });
 }
 
+/**
+ * Whether the verifier knows the cpu v4 instructions (sign-extending moves and loads, bswap,
+ * signed division, gotol): a socket filter doing `r0 = (s8)r1`. Older verifiers call the
+ * encoding invalid ("BPF_LDX uses reserved fields", "invalid BPF_ALU opcode").
+ */
+function cpuV4(): FeatureResult {
+  return once('verifier:cpu-v4', () => {
+    const name = 'cpu v4 instructions';
+    const insns = new ProgramBuilder().mov(R1, 0).movsx(R0, R1, 8).exit().build().instructions;
+    try {
+      Program.load({ type: 'SOCKET_FILTER', license: 'GPL', name: 'probe_cpu_v4', instructions: insns }).close();
+      return { name, category: 'misc', available: true, reason: 'a program with a sign-extending move loads' };
+    } catch (e) {
+      return { name, category: 'misc', available: false, reason: `the verifier refuses it: ${(e as Error).message.split('\n')[0]}` };
+    }
+  });
+}
+
 /** tcx links: BPF_LINK_CREATE with BPF_TCX_INGRESS/EGRESS. */
 export const TCX: KernelFeature = { name: 'tcx', since: '6.6', probe: () => probeAttach('tcx') };
 /** uprobe.multi links (BPF_TRACE_UPROBE_MULTI). */
@@ -123,6 +141,8 @@ export const PERF_LINK_INFO: KernelFeature = { name: 'perf_event link info', sin
 export const TASK_KFUNCS: KernelFeature = { name: 'the kfunc bpf_task_acquire', since: '6.2', probe: () => kfunc('bpf_task_acquire') };
 /** The verifier accepting ring buffer records as map keys. */
 export const RINGBUF_RECORD_KEY: KernelFeature = { name: 'a ring buffer record as a map key', since: '6.2', probe: ringbufRecordAsKey };
+/** The verifier accepting cpu v4 instructions (clang -mcpu=v4). */
+export const CPU_V4: KernelFeature = { name: 'cpu v4 instructions', since: '6.6', probe: cpuV4 };
 
 /**
  * Checks the perf-event part of a link's info (what it is attached to) where the kernel reports

@@ -33,6 +33,15 @@ export const guestKernel: string | undefined = process.env.TSBPF_GUEST || undefi
 /** How much longer things take here than on the host: timeouts are multiplied by it. */
 export const slowdown = guestKernel ? 5 : 1;
 
+/**
+ * How many cycles a leak or stress loop runs: `n` on the host, a tenth (at least 20) under
+ * emulation, where each cycle costs ~10x. A per-cycle leak shows after the first few cycles;
+ * the host run keeps the long loops.
+ */
+export function cycles(n: number): number {
+  return guestKernel ? Math.max(20, Math.ceil(n / 10)) : n;
+}
+
 /** Options of {@link kernelTest}. */
 export interface KernelTestOptions {
   /** Milliseconds on the host (default 60 s); multiplied by {@link slowdown} under emulation. */
