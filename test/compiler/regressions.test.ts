@@ -105,3 +105,22 @@ test('shifts of 8- and 16-bit values give 32-bit results, as C promotes them to 
   assert.equal(ret(run('let a: u8 = u8(ctx.args[0]); a <<= 4; return a;', [0xff])), 0xf0);
   expectError(wrap('const a = u8(ctx.args[0]); const b: u8 = /*!*/a << 1; return b;'), /a u32 is not a u8/, /u8\(x\)/);
 });
+
+test('bpf.comm() zeroes its 16-byte buffer before bpf_get_current_comm (kernels that do not pad leave stack bytes after the NUL)', () => {
+  const out = build(wrap('counts.increment(bpf.comm());\nreturn 0;', 'const counts = new HashMap<Comm, u64>({ maxEntries: 4 });'));
+  const insns = out.spec.programs.find((p) => p.name === 'prog')!.instructions;
+  const call = insns.findIndex((i) => i.code === 0x85 && i.imm === 16);
+  assert.ok(call > 0, 'a call to bpf_get_current_comm');
+  // The buffer's address: r1 at the call, copied from a register set to r10 plus a constant.
+  const fpOffset = new Map<number, number>([[10, 0]]);
+  for (const i of insns.slice(0, call)) {
+    if (i.code === 0xbf) fpOffset.has(i.src) ? fpOffset.set(i.dst, fpOffset.get(i.src)!) : fpOffset.delete(i.dst); // rD = rS
+    else if (i.code === 0x07 && fpOffset.has(i.dst)) fpOffset.set(i.dst, fpOffset.get(i.dst)! + i.imm); // rD += K
+    else if ([0x00, 0x01, 0x04, 0x07].includes(i.code & 0x07)) fpOffset.delete(i.dst); // any other write of rD (LD, LDX, ALU, ALU64)
+  }
+  const buffer = fpOffset.get(1);
+  assert.ok(buffer !== undefined, 'r1 points into the stack');
+  const zeroed = new Set<number>();
+  for (const i of insns.slice(0, call)) if (i.code === 0x7a && i.dst === 10 && i.imm === 0) for (let b = 0; b < 8; b++) zeroed.add(i.off + b);
+  for (let b = 0; b < 16; b++) assert.ok(zeroed.has(buffer + b), `stack byte ${buffer + b} is zeroed before the call`);
+});

@@ -11,10 +11,11 @@ import { VerifierError } from '../../src/kernel/program.js';
 import { load, weakExternsOf } from '../../src/load.js';
 import { readObject } from '../../src/object/index.js';
 import { NotSupportedError } from '../../src/errors.js';
+import { KsymError } from '../../src/kernel/ksym.js';
 import { openFds, PermissionError } from '../../src/sys/index.js';
 import { probeAttach } from '../../src/kernel/features.js';
 import { MapType } from '../../src/uapi/enums.js';
-import { CPU_V4, has, missingFeature, RINGBUF_RECORD_KEY, type KernelFeature } from '../support/features.js';
+import { CPU_V4, has, missingFeature, RINGBUF_RECORD_KEY, TASK_KFUNCS, type KernelFeature } from '../support/features.js';
 import { cycles, kernelTest } from '../support/kernel.js';
 
 const PIN = `/sys/fs/bpf/tsbpf-coll-${process.pid}`;
@@ -39,14 +40,20 @@ const EXPECTED_FAILURES: Record<string, (e: unknown) => boolean> = {
   'trampoline.bpf.o': (e) => e instanceof PermissionError && /TRACING\/TRACE_FENTRY|TRACING\/TRACE_FEXIT|LSM\/LSM_MAC/.test(e.message),
 };
 
-/** Objects only newer kernels' verifiers accept: the feature that decides, and the verifier's words without it. */
-const NEEDS: Record<string, { feature: KernelFeature; reason: RegExp }> = {
+/** Objects only newer kernels accept: the feature that decides, and how the load fails without it. */
+const NEEDS: Record<string, { feature: KernelFeature; refusal: (e: unknown) => boolean }> = {
   // bpf_map_lookup_elem(&counts, e->comm) with e a ring buffer record
-  'maps_globals.bpf.o': { feature: RINGBUF_RECORD_KEY, reason: /type=alloc_mem expected=/ },
-  'maps_globals.v4.bpf.o': { feature: RINGBUF_RECORD_KEY, reason: /type=alloc_mem expected=/ },
+  'maps_globals.bpf.o': { feature: RINGBUF_RECORD_KEY, refusal: verifierSays(/type=alloc_mem expected=/) },
+  'maps_globals.v4.bpf.o': { feature: RINGBUF_RECORD_KEY, refusal: verifierSays(/type=alloc_mem expected=/) },
   // sign-extending loads and moves, bswap, signed division (-mcpu=v4)
-  'v4.bpf.o': { feature: CPU_V4, reason: /reserved fields|invalid BPF_ALU opcode|unknown opcode/ },
+  'v4.bpf.o': { feature: CPU_V4, refusal: verifierSays(/reserved fields|invalid BPF_ALU opcode|unknown opcode/) },
+  // a strong extern for the kfunc bpf_task_acquire
+  'ksym.bpf.o': { feature: TASK_KFUNCS, refusal: (e) => e instanceof KsymError && /bpf_task_acquire/.test(e.message) },
 };
+
+function verifierSays(reason: RegExp): (e: unknown) => boolean {
+  return (e) => e instanceof VerifierError && reason.test(e.reason);
+}
 
 function objects(): string[] {
   const out: string[] = [];
@@ -68,7 +75,7 @@ kernelTest('every clang-built object in testdata loads, or fails for the reason 
     const name = path.split('/').pop()!;
     const bigEndian = readFileSync(path)[5] === 2; // EI_DATA = ELFDATA2MSB
     const needs = NEEDS[name];
-    const tooOld = needs && !has(needs.feature) ? (e: unknown) => e instanceof VerifierError && needs.reason.test(e.reason) : undefined;
+    const tooOld = needs && !has(needs.feature) ? needs.refusal : undefined;
     const expect = bigEndian ? EXPECTED_FAILURES.bpfeb : (EXPECTED_FAILURES[name] ?? tooOld);
     try {
       const coll = await load(path, { pinPath: PIN });

@@ -12,9 +12,10 @@ import '../../../src/link/index.js';
 import { besideSource, exampleArgs, stopSignal } from '../../common.js';
 
 const { duration } = exampleArgs();
-const signal = stopSignal(duration);
 await using obj = await load<typeof Exits>(besideSource(import.meta.url, 'exits.bpf.ts'));
-const events = obj.events('events', { signal });
 obj.attachAll();
+// The duration counts from here, once tracing runs (compiling and loading take their own time).
+const signal = stopSignal(duration);
+const events = obj.events('events', { signal });
 console.log('PID      PPID     COMM');
 for await (const e of events) console.log(`${String(e.pid).padEnd(8)} ${String(e.ppid).padEnd(8)} ${e.comm}`);

@@ -12,9 +12,10 @@ import { aborted, besideSource, exampleArgs, stopSignal } from '../../common.js'
 import { log2Histogram } from './log2-histogram.js';
 
 const { duration } = exampleArgs();
-const signal = stopSignal(duration);
 await using obj = await load<typeof Readlat>(besideSource(import.meta.url, 'readlat.bpf.ts'));
 obj.attachAll();
+// The duration counts from here, once tracing runs (compiling and loading take their own time).
+const signal = stopSignal(duration);
 console.log(`Timing read() calls${duration ? ` for ${duration}s` : ''}... Ctrl-C to end.`);
 await aborted(signal);
 // Slot s counts reads that took [2^s, 2^(s+1)) ns (slot 0: under 2 ns).

@@ -12,9 +12,10 @@ import { aborted, besideSource, exampleArgs, printCounts, stopSignal } from '../
 
 const { values, duration } = exampleArgs(['top']);
 const top = values.top === undefined ? 20 : Number(values.top);
-const signal = stopSignal(duration);
 await using obj = await load<typeof Syscount>(besideSource(import.meta.url, 'syscount.bpf.ts'));
 obj.attachAll();
+// The duration counts from here, once tracing runs (compiling and loading take their own time).
+const signal = stopSignal(duration);
 console.log(`Counting syscalls per command${duration ? ` for ${duration}s` : ''}... Ctrl-C to end.`);
 await aborted(signal);
 printCounts(obj.maps.counts.entries(), top);

@@ -661,7 +661,9 @@ function helper(L: Lowerer, name: string, args: Expression[], e: CallExpression,
     case 'comm': {
       none(0);
       const t: Type = { kind: 'chars', length: 16 };
-      const place = L.stackObject(t, 'comm', false);
+      // zeroed: some kernels (6.1 among them) copy the comm without padding, leaving the bytes
+      // after the NUL as the stack held them, and a comm used as a map key must equal itself
+      const place = L.stackObject(t, 'comm');
       call(FuncId.get_current_comm, [reg(L.address(place)), imm(16)]);
       return { k: 'place', type: t, place };
     }
