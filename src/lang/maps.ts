@@ -66,6 +66,9 @@ abstract class MapBase implements MapDescriptor {
 
 /** Key/value maps: lookup, update, delete, and an atomic increment for integer values. */
 abstract class KeyValueMap<K, V> extends MapBase {
+  constructor(options: SizedMapOptions) {
+    super(options);
+  }
   /**
    * The value stored under `key`, or undefined. For struct values it is a reference into the
    * map: writing its fields changes the map (`+=` and `-=` on u32/u64 fields are atomic).
@@ -93,44 +96,26 @@ abstract class KeyValueMap<K, V> extends MapBase {
 /** BPF_MAP_TYPE_HASH (Linux 3.19). */
 export class HashMap<K, V> extends KeyValueMap<K, V> {
   readonly type = 'HASH' as const;
-  constructor(options: SizedMapOptions) {
-    super(options);
-  }
 }
 /** BPF_MAP_TYPE_LRU_HASH (Linux 4.10): evicts the least recently used entry when full. */
 export class LruHashMap<K, V> extends KeyValueMap<K, V> {
   readonly type = 'LRU_HASH' as const;
-  constructor(options: SizedMapOptions) {
-    super(options);
-  }
 }
 /** BPF_MAP_TYPE_PERCPU_HASH (Linux 4.6): one value per CPU; the program sees its CPU's. */
 export class PerCpuHashMap<K, V> extends KeyValueMap<K, V> {
   readonly type = 'PERCPU_HASH' as const;
-  constructor(options: SizedMapOptions) {
-    super(options);
-  }
 }
 /** BPF_MAP_TYPE_LRU_PERCPU_HASH (Linux 4.10). */
 export class LruPerCpuHashMap<K, V> extends KeyValueMap<K, V> {
   readonly type = 'LRU_PERCPU_HASH' as const;
-  constructor(options: SizedMapOptions) {
-    super(options);
-  }
 }
 /** BPF_MAP_TYPE_ARRAY (Linux 3.19): u32 keys 0..maxEntries-1, values zeroed, never deleted. */
 export class ArrayMap<V> extends KeyValueMap<u32, V> {
   readonly type = 'ARRAY' as const;
-  constructor(options: SizedMapOptions) {
-    super(options);
-  }
 }
 /** BPF_MAP_TYPE_PERCPU_ARRAY (Linux 4.6). */
 export class PerCpuArrayMap<V> extends KeyValueMap<u32, V> {
   readonly type = 'PERCPU_ARRAY' as const;
-  constructor(options: SizedMapOptions) {
-    super(options);
-  }
 }
 /**
  * BPF_MAP_TYPE_LPM_TRIE (Linux 4.11): longest-prefix match. K is a struct whose first field is
@@ -212,44 +197,33 @@ export class StackTrace extends MapBase {
   }
 }
 
-/** BPF_MAP_TYPE_QUEUE (Linux 4.20): FIFO of V. */
-export class Queue<V> extends MapBase {
-  readonly type = 'QUEUE' as const;
+/** Queue and Stack: values pushed at one end and popped from the oldest (Queue) or newest (Stack) end. */
+abstract class PushPopMap<V> extends MapBase {
   constructor(options: SizedMapOptions) {
     super(options);
   }
-  /** Appends (bpf_map_push_elem; flags BPF_EXIST = 2 overwrites the oldest when full); 0 or a negative errno. */
+  /** Adds a value (bpf_map_push_elem; flags BPF_EXIST = 2 overwrites the oldest when full); 0 or a negative errno. */
   push(_value: V, _flags: MapFlags = UpdateFlags.ANY): i64 {
     return this.op('push');
   }
-  /** Removes and returns the oldest value, or undefined when empty. */
+  /** Removes and returns the next value (a Queue's oldest, a Stack's newest), or undefined when empty. */
   pop(): V | undefined {
     return this.op('pop');
   }
-  /** The oldest value, or undefined when empty. */
+  /** The value `pop` would return next (a Queue's oldest, a Stack's newest), or undefined when empty. */
   peek(): V | undefined {
     return this.op('peek');
   }
 }
 
-/** BPF_MAP_TYPE_STACK (Linux 4.20): LIFO of V. */
-export class Stack<V> extends MapBase {
+/** BPF_MAP_TYPE_QUEUE (Linux 4.20): FIFO of V; pop and peek give the oldest value. */
+export class Queue<V> extends PushPopMap<V> {
+  readonly type = 'QUEUE' as const;
+}
+
+/** BPF_MAP_TYPE_STACK (Linux 4.20): LIFO of V; pop and peek give the newest value. */
+export class Stack<V> extends PushPopMap<V> {
   readonly type = 'STACK' as const;
-  constructor(options: SizedMapOptions) {
-    super(options);
-  }
-  /** Pushes (bpf_map_push_elem); 0 or a negative errno. */
-  push(_value: V, _flags: MapFlags = UpdateFlags.ANY): i64 {
-    return this.op('push');
-  }
-  /** Removes and returns the newest value, or undefined when empty. */
-  pop(): V | undefined {
-    return this.op('pop');
-  }
-  /** The newest value, or undefined when empty. */
-  peek(): V | undefined {
-    return this.op('peek');
-  }
 }
 
 /** BPF_MAP_TYPE_BLOOM_FILTER (Linux 5.16): set membership with false positives, no deletes. */

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RingBuffer } from '../../src/vm/index.js';
 import { argsContext, build, le, readLe, ret, run, runObject, wrap } from './support.js';
-import { SNIPPETS } from './snippets.js';
+import { FUNCS, IFS, LOG2, POINT, SNIPPETS, SWITCH } from './snippets.js';
 
 const r = (body: string, args: Array<bigint | number> = [], decls = ''): number => ret(run(body, args, decls));
 
@@ -41,15 +41,11 @@ test('comparisons: unsigned and signed, 32 and 64 bits', () => {
 });
 
 test('if/else, early return, && || ! and ternaries', () => {
-  const body = `const a = u32(ctx.args[0]); const b = u32(ctx.args[1]);
-    if (a > 5 && b > 5) return 1;
-    if (a > 5 || b > 5) { if (!(a > 5)) return 2; return 3; }
-    return a === b ? 4 : 5;`;
-  assert.equal(r(body, [6, 6]), 1);
-  assert.equal(r(body, [1, 6]), 2);
-  assert.equal(r(body, [6, 1]), 3);
-  assert.equal(r(body, [2, 2]), 4);
-  assert.equal(r(body, [1, 2]), 5);
+  assert.equal(r(IFS, [6, 6]), 1);
+  assert.equal(r(IFS, [1, 6]), 2);
+  assert.equal(r(IFS, [6, 1]), 3);
+  assert.equal(r(IFS, [2, 2]), 4);
+  assert.equal(r(IFS, [1, 2]), 5);
   assert.equal(r('const a = u32(ctx.args[0]); const x = a || 9; return x;', [0]), 9);
   assert.equal(r('const a = u32(ctx.args[0]); const x = a && 9; return x;', [3]), 9);
   assert.equal(r('const a = u32(ctx.args[0]); const t: bool = a > 3; return !t ? 1 : 0;', [2]), 1);
@@ -62,18 +58,10 @@ test('compound assignment and ++/--', () => {
 });
 
 test('switch with fallthrough, default and break', () => {
-  const body = `const a = u32(ctx.args[0]); let x: u32 = 0;
-    switch (a) {
-      case 1: x = 10; break;
-      case 2: x = 20;
-      case 3: x += 1; break;
-      default: x = 99;
-    }
-    return x;`;
-  assert.equal(r(body, [1]), 10);
-  assert.equal(r(body, [2]), 21);
-  assert.equal(r(body, [3]), 1);
-  assert.equal(r(body, [7]), 99);
+  assert.equal(r(SWITCH, [1]), 10);
+  assert.equal(r(SWITCH, [2]), 21);
+  assert.equal(r(SWITCH, [3]), 1);
+  assert.equal(r(SWITCH, [7]), 99);
 });
 
 test('bounded loops: for, while, do-while, for-of, break and continue, boundedLoop', () => {
@@ -85,17 +73,15 @@ test('bounded loops: for, while, do-while, for-of, break and continue, boundedLo
   assert.equal(r('const a: FixedArray<u32, 4> = [1, 2, 3, 4]; let s: u32 = 0; for (const x of a) s += x; return s;'), 10);
   assert.equal(r('let n: u32 = 0; boundedLoop(100, (i) => { n += i; if (i === 4) return true; }); return n;'), 10);
   assert.equal(r('let s: u32 = 0; outer: for (let i = 0; i < 4; i++) { for (let j = 0; j < 4; j++) { if (j === 2) continue outer; s++; } } return s;'), 8);
-  const delta = 'let d = ctx.args[0]; let slot: u32 = 0; for (let i = 0; i < 63; i++) { if (d <= 1n) break; d >>= 1n; slot++; } return slot;';
-  for (const [v, want] of [[0n, 0], [2n, 1], [1000n, 9], [1n << 40n, 40]] as const) assert.equal(r(delta, [v]), want);
+  for (const [v, want] of [[0n, 0], [2n, 1], [1000n, 9], [1n << 40n, 40]] as const) assert.equal(r(LOG2, [v]), want);
 });
 
 test('struct and array locals on the stack, object literals, nested fields', () => {
-  const decls = 'interface Point { x: u32; y: u32 }\ninterface Box { a: Point; b: Point; tag: u8; wide: u64 }';
-  assert.equal(r('const p: Point = { x: u32(ctx.args[0]), y: 4 }; return p.x * p.y;', [3], decls), 12);
-  assert.equal(r('const b: Box = { a: { x: 1, y: 2 }, b: { x: 3, y: 4 }, tag: 9, wide: 5n }; b.a.x += 10; return b.a.x + b.b.y + b.tag + u32(b.wide);', [], decls), 11 + 4 + 9 + 5);
+  assert.equal(r('const p: Point = { x: u32(ctx.args[0]), y: 4 }; return p.x * p.y;', [3], POINT), 12);
+  assert.equal(r('const b: Box = { a: { x: 1, y: 2 }, b: { x: 3, y: 4 }, tag: 9, wide: 5n }; b.a.x += 10; return b.a.x + b.b.y + b.tag + u32(b.wide);', [], POINT), 11 + 4 + 9 + 5);
   assert.equal(r('const arr: FixedArray<u32, 8> = zero(); arr[3] = 7; arr[u32(ctx.args[0])] = 5; return arr[3] + arr[4];', [4]), 12);
   assert.equal(r('const arr: FixedArray<u32, 8> = zero(); arr[u32(ctx.args[0])] = 5; return arr[u32(ctx.args[0])];', [100]), 0, 'out-of-range writes are dropped, reads give 0');
-  assert.equal(r('let p: Point = zero(); p.y = 3; const q = p; q.y += 1; return p.y;', [], decls), 4, 'struct variables are references, as objects in TypeScript');
+  assert.equal(r('let p: Point = zero(); p.y = 3; const q = p; q.y += 1; return p.y;', [], POINT), 4, 'struct variables are references, as objects in TypeScript');
 });
 
 test('conversions: truncation, sign extension, bool', () => {
@@ -110,19 +96,7 @@ test('conversions: truncation, sign extension, bool', () => {
 });
 
 test('local functions: inlined one-liners and BPF-to-BPF calls with struct arguments', () => {
-  const decls = `interface Acc { sum: u64; n: u32 }
-function sq(x: u32): u32 { return x * x; }
-function add(acc: Acc, v: u64): void {
-  acc.sum += v;
-  acc.n++;
-  if (acc.n > 100) acc.n = 100;
-}
-function clamp(v: u32, lo: u32, hi: u32): u32 {
-  if (v < lo) return lo;
-  if (v > hi) return hi;
-  return v;
-}`;
-  const src = wrap('const a: Acc = zero(); add(a, 5n); add(a, ctx.args[0]); return u32(a.sum) + a.n + sq(3) + clamp(u32(ctx.args[1]), 10, 20);', decls);
+  const src = wrap('const a: Acc = zero(); add(a, 5n); add(a, ctx.args[0]); return u32(a.sum) + a.n + sq(3) + clamp(u32(ctx.args[1]), 10, 20);', FUNCS);
   const out = build(src);
   const prog = out.spec.programs[0]!;
   assert.deepEqual(prog.functions.map((f) => f.name), ['prog', 'add', 'clamp'], 'add and clamp are subprograms, sq is inlined');

@@ -14,8 +14,9 @@ export interface Snippet {
   want: number;
 }
 
-const POINT = 'interface Point { x: u32; y: u32 }\ninterface Box { a: Point; b: Point; tag: u8; wide: u64 }';
-const FUNCS = `interface Acc { sum: u64; n: u32 }
+/** Declarations shared with the lowering tests: structs, local functions; bodies: a log2 loop, ifs, a switch. */
+export const POINT = 'interface Point { x: u32; y: u32 }\ninterface Box { a: Point; b: Point; tag: u8; wide: u64 }';
+export const FUNCS = `interface Acc { sum: u64; n: u32 }
 function sq(x: u32): u32 { return x * x; }
 function add(acc: Acc, v: u64): void {
   acc.sum += v;
@@ -27,12 +28,12 @@ function clamp(v: u32, lo: u32, hi: u32): u32 {
   if (v > hi) return hi;
   return v;
 }`;
-const LOG2 = 'let d = ctx.args[0]; let slot: u32 = 0; for (let i = 0; i < 63; i++) { if (d <= 1n) break; d >>= 1n; slot++; } return slot;';
-const IFS = `const a = u32(ctx.args[0]); const b = u32(ctx.args[1]);
+export const LOG2 = 'let d = ctx.args[0]; let slot: u32 = 0; for (let i = 0; i < 63; i++) { if (d <= 1n) break; d >>= 1n; slot++; } return slot;';
+export const IFS = `const a = u32(ctx.args[0]); const b = u32(ctx.args[1]);
     if (a > 5 && b > 5) return 1;
     if (a > 5 || b > 5) { if (!(a > 5)) return 2; return 3; }
     return a === b ? 4 : 5;`;
-const SWITCH = `const a = u32(ctx.args[0]); let x: u32 = 0;
+export const SWITCH = `const a = u32(ctx.args[0]); let x: u32 = 0;
     switch (a) {
       case 1: x = 10; break;
       case 2: x = 20;

@@ -36,6 +36,13 @@ export class Flow {
     return this.refs.get(id) ?? 'released';
   }
 
+  /** Facts that hold on every one of `flows` (undefined: unreachable, when all are). */
+  static mergeAll(flows: Iterable<Flow | undefined>): Flow | undefined {
+    let out: Flow | undefined;
+    for (const f of flows) out = Flow.merge(out, f);
+    return out;
+  }
+
   /** Facts that hold on both paths. */
   static merge(a: Flow | undefined, b: Flow | undefined): Flow | undefined {
     if (!a) return b;

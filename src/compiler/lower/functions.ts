@@ -130,9 +130,7 @@ function inline(L: Lowerer, sig: FunctionSig, args: Expression[], at: Span, stac
   L.popScope();
   L.ret = saved;
   L.inlineStack = savedStack;
-  let flow: Flow | undefined;
-  for (const f of joinFlows) flow = Flow.merge(flow, f);
-  L.enter(join, flow);
+  L.enter(join, Flow.mergeAll(joinFlows));
   void at;
   if (result === undefined) return { k: 'void' };
   return { k: 'scalar', type: sig.ret, v: reg(result) };

@@ -8,7 +8,7 @@ import { isReg } from '../ir.js';
 import { unwrap } from '../module.js';
 import type { Lowerer } from './core.js';
 import { spanOf } from './expr.js';
-import { assignedNames } from './stmt.js';
+import { assignedNames, forEachAssignment } from './stmt.js';
 
 interface Step {
   name: string;
@@ -120,17 +120,9 @@ export function checkWhileBound(L: Lowerer, test: Expression, body: Statement, k
   }
   if (!step) L.fail(at, `${kind} loop without a provable bound: the condition must compare a counter with a constant, and the body must step it (i++) in a top-level statement`, HINT);
   let assignments = 0;
-  const count = (n: unknown): void => {
-    if (!n || typeof n !== 'object') return;
-    if (Array.isArray(n)) {
-      n.forEach(count);
-      return;
-    }
-    const x = n as { type?: string; left?: { type: string; name?: string }; argument?: { type: string; name?: string } };
-    if ((x.type === 'AssignmentExpression' && x.left?.type === 'Identifier' && x.left.name === step.name) || (x.type === 'UpdateExpression' && x.argument?.type === 'Identifier' && x.argument.name === step.name)) assignments++;
-    for (const [k, v] of Object.entries(n)) if (k !== 'parent') count(v);
-  };
-  count(body);
+  forEachAssignment(body, (name) => {
+    if (name === step.name) assignments++;
+  });
   if (assignments !== 1) L.fail(spanOf(body), `the ${kind} loop changes its counter '${step.name}' more than once, so its bound cannot be proven`, HINT);
   if (hasContinue(body)) L.fail(spanOf(body), `'continue' in this ${kind} loop could skip the counter's step, so its bound cannot be proven`, 'use a for loop (its update runs on continue), or boundedLoop');
 }

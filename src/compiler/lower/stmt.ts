@@ -8,7 +8,7 @@ import type { Span } from '../diagnostics.js';
 import { imm, isReg, reg, type Block } from '../ir.js';
 import { unwrap } from '../module.js';
 import { BIG_LITERAL, INT, is64, isAggregate, NUM_LITERAL, sameType, sizeOf, typeName, type Type } from '../types.js';
-import { Lowerer } from './core.js';
+import { Lowerer, type LoopFrame } from './core.js';
 import { coerce, initPlace, lowerCond, lowerExpr, scalar, spanOf, typeOfVal } from './expr.js';
 import { Flow } from './flow.js';
 import { checkLoopBound, checkWhileBound } from './loops.js';
@@ -358,21 +358,23 @@ function checkVerdict(L: Lowerer, arg: Expression, value: import('../ir.js').Val
 
 // ---- loops -------------------------------------------------------------------------------
 
+/** Calls `visit` with the name of each assignment (=, op=, ++/--) to a variable anywhere inside `node`, in source order. */
+export function forEachAssignment(node: unknown, visit: (name: string) => void): void {
+  if (!node || typeof node !== 'object') return;
+  if (Array.isArray(node)) {
+    for (const n of node) forEachAssignment(n, visit);
+    return;
+  }
+  const x = node as { type?: string; left?: { type: string; name?: string }; argument?: { type: string; name?: string } };
+  if (x.type === 'AssignmentExpression' && x.left?.type === 'Identifier') visit(x.left.name!);
+  if (x.type === 'UpdateExpression' && x.argument?.type === 'Identifier') visit(x.argument.name!);
+  for (const [k, v] of Object.entries(node)) if (k !== 'parent') forEachAssignment(v, visit);
+}
+
 /** Names assigned (=, op=, ++/--) anywhere inside `node`. */
 export function assignedNames(node: unknown): Set<string> {
   const out = new Set<string>();
-  const walk = (n: unknown): void => {
-    if (!n || typeof n !== 'object') return;
-    if (Array.isArray(n)) {
-      n.forEach(walk);
-      return;
-    }
-    const x = n as { type?: string; left?: { type: string; name?: string }; argument?: { type: string; name?: string } };
-    if (x.type === 'AssignmentExpression' && x.left?.type === 'Identifier') out.add(x.left.name!);
-    if (x.type === 'UpdateExpression' && x.argument?.type === 'Identifier') out.add(x.argument.name!);
-    for (const [k, v] of Object.entries(n)) if (k !== 'parent') walk(v);
-  };
-  walk(node);
+  forEachAssignment(node, (name) => out.add(name));
   return out;
 }
 
@@ -392,6 +394,18 @@ function takeLabel(L: Lowerer): string | undefined {
   return l;
 }
 
+/** Ends a loop body: continues (and a fall-through) meet at the loop's continue block. */
+function enterContinue(L: Lowerer, frame: LoopFrame): void {
+  if (L.cur) frame.contFlows.push(L.flow);
+  L.enter(frame.cont, Flow.mergeAll(frame.contFlows));
+}
+
+/** Leaves a loop (or switch): its breaks meet at its exit block. */
+function exitLoop(L: Lowerer, frame: LoopFrame): void {
+  L.popLoop();
+  L.enter(frame.brk, Flow.mergeAll(frame.breakFlows));
+}
+
 /** Runs `body` one loop level deeper (spill costs weigh loop code more). */
 function deeper(L: Lowerer, body: () => void): void {
   L.depth++;
@@ -402,14 +416,18 @@ function deeper(L: Lowerer, body: () => void): void {
   }
 }
 
-function forLoop(L: Lowerer, s: ForStatement): void {
-  const label = takeLabel(L);
-  checkLoopBound(L, s);
-  L.pushScope();
-  if (s.init) {
-    if (s.init.type === 'VariableDeclaration') declaration(L, s.init);
-    else lowerExpr(L, s.init as Expression, undefined, true);
-  }
+/**
+ * A loop tested at its head, as `for (init; test; update) body` runs: head: `test` jumps to the
+ * body or out; `lowerBody`; continue: `step`; back to the head. `assigns` is what the loop may
+ * assign (its entry facts forget those variables); `bodyNode` is where end-of-iteration checks point.
+ */
+function headTestedLoop(
+  L: Lowerer,
+  label: string | undefined,
+  assigns: unknown,
+  bodyNode: { start: number; end: number },
+  parts: { test: (bodyB: Block, exit: Block) => { t: Flow | undefined; f: Flow | undefined }; lowerBody: (frame: LoopFrame) => void; step: () => void },
+): void {
   const head = L.newBlock();
   const exit = L.newBlock();
   deeper(L, () => {
@@ -418,23 +436,34 @@ function forLoop(L: Lowerer, s: ForStatement): void {
     head.depth = L.depth;
     bodyB.depth = L.depth;
     cont.depth = L.depth;
-    const entry = loopEntryFlow(L, [s.body, s.update]);
+    const entry = loopEntryFlow(L, assigns);
     L.enter(head, entry);
-    const flows = s.test ? lowerCond(L, s.test, bodyB, exit) : (L.jump(bodyB), { t: L.flow, f: undefined });
+    const flows = parts.test(bodyB, exit);
     const frame = L.pushLoop(exit, cont, label);
     frame.breakFlows.push(flows.f);
     L.enter(bodyB, flows.t);
-    lowerStatement(L, s.body);
-    if (L.cur) frame.contFlows.push(L.flow);
-    let cf: Flow | undefined;
-    for (const f of frame.contFlows) cf = Flow.merge(cf, f);
-    L.enter(cont, cf);
-    if (s.update) lowerExpr(L, s.update, undefined, true);
-    loopBack(L, head, entry, spanOf(s.body));
-    L.popLoop();
-    let bf: Flow | undefined;
-    for (const f of frame.breakFlows) bf = Flow.merge(bf, f);
-    L.enter(exit, bf);
+    parts.lowerBody(frame);
+    enterContinue(L, frame);
+    parts.step();
+    loopBack(L, head, entry, spanOf(bodyNode));
+    exitLoop(L, frame);
+  });
+}
+
+function forLoop(L: Lowerer, s: ForStatement): void {
+  const label = takeLabel(L);
+  checkLoopBound(L, s);
+  L.pushScope();
+  if (s.init) {
+    if (s.init.type === 'VariableDeclaration') declaration(L, s.init);
+    else lowerExpr(L, s.init as Expression, undefined, true);
+  }
+  headTestedLoop(L, label, [s.body, s.update], s.body, {
+    test: (bodyB, exit) => (s.test ? lowerCond(L, s.test, bodyB, exit) : (L.jump(bodyB), { t: L.flow, f: undefined })),
+    lowerBody: () => lowerStatement(L, s.body),
+    step: () => {
+      if (s.update) lowerExpr(L, s.update, undefined, true);
+    },
   });
   L.popScope();
 }
@@ -456,10 +485,7 @@ function whileLoop(L: Lowerer, s: WhileStatement): void {
     L.enter(bodyB, flows.t);
     lowerStatement(L, s.body);
     loopBack(L, head, entry, spanOf(s.body));
-    L.popLoop();
-    let bf: Flow | undefined;
-    for (const f of frame.breakFlows) bf = Flow.merge(bf, f);
-    L.enter(exit, bf);
+    exitLoop(L, frame);
   });
 }
 
@@ -476,19 +502,39 @@ function doWhileLoop(L: Lowerer, s: DoWhileStatement): void {
     L.enter(bodyB, entry);
     const frame = L.pushLoop(exit, cont, label);
     lowerStatement(L, s.body);
-    if (L.cur) frame.contFlows.push(L.flow);
-    let cf: Flow | undefined;
-    for (const f of frame.contFlows) cf = Flow.merge(cf, f);
-    L.enter(cont, cf);
+    enterContinue(L, frame);
     if (L.cur) {
       checkIteration(L, entry, spanOf(s.body));
       const flows = lowerCond(L, s.test, bodyB, exit);
       frame.breakFlows.push(flows.f);
     }
-    L.popLoop();
-    let bf: Flow | undefined;
-    for (const f of frame.breakFlows) bf = Flow.merge(bf, f);
-    L.enter(exit, bf);
+    exitLoop(L, frame);
+  });
+}
+
+/**
+ * A loop counting a 32-bit index from 0 up to `bound` (exclusive): `iteration` binds what the
+ * loop variable stands for (it runs in a scope of its own, at the top of the body) and lowers
+ * `body`. Shared by for-of and boundedLoop; `body` is also what the loop's entry facts and its
+ * end-of-iteration checks look at.
+ */
+function countedLoop(L: Lowerer, bound: number, body: { start: number; end: number }, label: string | undefined, iteration: (idx: number, frame: LoopFrame) => void): void {
+  const idx = L.newReg();
+  L.emit({ op: 'mov', dst: idx, src: imm(0), w: 32 });
+  headTestedLoop(L, label, body, body, {
+    test: (bodyB, exit) => {
+      const flow = L.flow;
+      L.branch('jge', reg(idx), imm(bound), 32, exit, bodyB);
+      return { t: flow, f: flow };
+    },
+    lowerBody: (frame) => {
+      L.pushScope();
+      iteration(idx, frame);
+      L.popScope();
+    },
+    step: () => {
+      if (L.cur) L.emit({ op: 'alu', alu: 'add', dst: idx, b: imm(1), w: 32 });
+    },
   });
 }
 
@@ -506,23 +552,7 @@ function forOf(L: Lowerer, s: ForOfStatement): void {
   if (!place || (type?.kind !== 'array' && type?.kind !== 'chars')) L.fail(spanOf(s.right), 'for-of iterates over a FixedArray or a CharArray', 'iterate over an array, or write a counted for loop');
   const elem: Type = type.kind === 'chars' ? INT.u8 : type.elem;
   const length = type.length;
-  const idx = L.newReg();
-  L.emit({ op: 'mov', dst: idx, src: imm(0), w: 32 });
-  const head = L.newBlock();
-  const exit = L.newBlock();
-  deeper(L, () => {
-    const bodyB = L.newBlock();
-    const cont = L.newBlock();
-    head.depth = L.depth;
-    bodyB.depth = L.depth;
-    cont.depth = L.depth;
-    const entry = loopEntryFlow(L, s.body);
-    L.enter(head, entry);
-    const frame = L.pushLoop(exit, cont, label);
-    frame.breakFlows.push(L.flow);
-    L.branch('jge', reg(idx), imm(length), 32, exit, bodyB);
-    L.enter(bodyB, frame.breakFlows[0]!);
-    L.pushScope();
+  countedLoop(L, length, s.body, label, (idx) => {
     const ep = { ...place, dynamic: { index: { type: INT.u32, v: reg(idx) }, length, size: sizeOf(elem) } };
     if (isAggregate(elem)) {
       // The element's address (checked against the length, which the loop guarantees).
@@ -537,58 +567,20 @@ function forOf(L: Lowerer, s: ForOfStatement): void {
       L.bind({ kind: 'reg', name, reg: v, type: elem, mutable: false }, at);
     }
     lowerStatement(L, s.body);
-    L.popScope();
-    if (L.cur) frame.contFlows.push(L.flow);
-    let cf: Flow | undefined;
-    for (const f of frame.contFlows) cf = Flow.merge(cf, f);
-    L.enter(cont, cf);
-    if (L.cur) L.emit({ op: 'alu', alu: 'add', dst: idx, b: imm(1), w: 32 });
-    loopBack(L, head, entry, spanOf(s.body));
-    L.popLoop();
-    let bf: Flow | undefined;
-    for (const f of frame.breakFlows) bf = Flow.merge(bf, f);
-    L.enter(exit, bf);
   });
 }
 
 /** boundedLoop(max, (i) => {...}): the body inlined in a counted loop. */
 export function lowerLoopBody(L: Lowerer, fn: ArrowFunctionExpression, max: number, at: Span): void {
   if (fn.params.length > 1 || (fn.params[0] && fn.params[0].type !== 'Identifier')) L.fail(spanOf(fn), 'the body of boundedLoop takes one parameter, the index', 'write (i) => { ... }');
-  const idx = L.newReg();
-  L.emit({ op: 'mov', dst: idx, src: imm(0), w: 32 });
-  const head = L.newBlock();
-  const exit = L.newBlock();
-  deeper(L, () => {
-    const bodyB = L.newBlock();
-    const cont = L.newBlock();
-    head.depth = L.depth;
-    bodyB.depth = L.depth;
-    cont.depth = L.depth;
-    const entry = loopEntryFlow(L, fn.body);
-    L.enter(head, entry);
-    const frame = L.pushLoop(exit, cont);
-    frame.breakFlows.push(L.flow);
-    L.branch('jge', reg(idx), imm(max), 32, exit, bodyB);
-    L.enter(bodyB, frame.breakFlows[0]!);
+  countedLoop(L, max, fn.body, undefined, (idx, frame) => {
     const saved = L.ret;
     L.ret = { kind: 'loop', frame, type: { kind: 'void' } };
-    L.pushScope();
     const p = fn.params[0] as { name: string; start: number; end: number } | undefined;
     if (p) L.bind({ kind: 'reg', name: p.name, reg: idx, type: INT.u32, mutable: false }, spanOf(p));
     if (fn.body.type === 'BlockStatement') lowerBody(L, fn.body.body as Statement[]);
     else lowerExpr(L, fn.body as Expression, undefined, true);
-    L.popScope();
     L.ret = saved;
-    if (L.cur) frame.contFlows.push(L.flow);
-    let cf: Flow | undefined;
-    for (const f of frame.contFlows) cf = Flow.merge(cf, f);
-    L.enter(cont, cf);
-    if (L.cur) L.emit({ op: 'alu', alu: 'add', dst: idx, b: imm(1), w: 32 });
-    loopBack(L, head, entry, spanOf(fn.body));
-    L.popLoop();
-    let bf: Flow | undefined;
-    for (const f of frame.breakFlows) bf = Flow.merge(bf, f);
-    L.enter(exit, bf);
   });
   void at;
 }
@@ -641,10 +633,7 @@ function switchStatement(L: Lowerer, s: SwitchStatement): void {
     L.jump(exit);
   }
   if (enclosing) enclosing.contFlows.push(...frame.contFlows);
-  L.popLoop();
-  let bf: Flow | undefined;
-  for (const f of frame.breakFlows) bf = Flow.merge(bf, f);
-  L.enter(exit, bf);
+  exitLoop(L, frame);
   void at;
 }
 
