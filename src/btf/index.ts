@@ -1,4 +1,8 @@
-/** BTF, the BPF Type Format: lazy decoder, .BTF.ext, builders and raw/C/TypeScript formatters. */
+/**
+ * BTF, the BPF Type Format: lazy decoder, .BTF.ext, builders and raw/C/TypeScript formatters.
+ * The public entry point; tsbpf's own modules import from the defining files instead, so that
+ * `tsbpf build` does not load the formatters and CO-RE (docs/architecture.md, Conventions).
+ */
 export * from './kinds.js';
 export { parseBtf, Btf, type BtfHeader, type ParseBtfOptions } from './parser.js';
 export { resolveType, skipModifiers, isCharType, sizeOf, alignOf, findMember, type MemberLocation, MAX_CHAIN, MAX_NESTING } from './layout.js';

@@ -7,7 +7,8 @@
  * and size, with only the members the program touches, at the kernel's offsets; libbpf and
  * tsbpf match them against the running kernel's BTF by name.
  */
-import { BtfBuilder, BtfFuncLinkage, BtfIntEncoding, BtfKind, type BtfMember, type BtfStruct } from '../btf/index.js';
+import { BtfBuilder } from '../btf/builder.js';
+import { BtfFuncLinkage, BtfIntEncoding, BtfKind, type BtfMember, type BtfStruct } from '../btf/kinds.js';
 import type { CoreStep } from './ir.js';
 import { sizeOf, type IntName, type StructType, type Type } from './types.js';
 

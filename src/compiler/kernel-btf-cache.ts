@@ -10,7 +10,7 @@
  * in place).
  */
 import { readFileSync, statSync } from 'node:fs';
-import { parseBtf, type Btf } from '../btf/index.js';
+import { parseBtf, type Btf } from '../btf/parser.js';
 
 const byPath = new Map<string, { version: string; btf: Btf }>();
 const byBytes = new WeakMap<Uint8Array, Btf>();

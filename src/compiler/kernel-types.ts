@@ -4,7 +4,9 @@
  * __sk_buff, ...), tp_btf/fentry/LSM argument lists. Only what a program names is decoded.
  */
 import { existsSync } from 'node:fs';
-import { BtfKind, findMember, resolveType, type Btf, type BtfType } from '../btf/index.js';
+import { BtfKind, type BtfType } from '../btf/kinds.js';
+import { findMember, resolveType } from '../btf/layout.js';
+import type { Btf } from '../btf/parser.js';
 import { kernelBtfBytes, kernelBtfFile } from './kernel-btf-cache.js';
 import { fail, type Span } from './diagnostics.js';
 import { BOOL, INT, intOf, VOID, type Field, type StructType, type Type } from './types.js';

@@ -3,7 +3,8 @@
  * type, context (tracefs record, uapi struct or BTF-typed arguments), the return values the
  * verifier accepts, and the helpers the program type may call.
  */
-import { readTracepointFormat, ensureTracefs, type TracepointField } from '../tracefs/index.js';
+import type { TracepointField } from '../tracefs/format.js';
+import { readTracepointFormat, ensureTracefs } from '../tracefs/mount.js';
 import { helperById } from '../uapi/helper-table.js';
 import { FuncId } from '../uapi/enums.js';
 import { fail, type Span } from './diagnostics.js';

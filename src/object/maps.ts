@@ -3,8 +3,12 @@
  * `__type` and `__array` conventions from bpf_helpers.h) and the array maps libbpf creates for
  * global data sections (.data, .rodata, .bss and their suffixed variants, .kconfig).
  */
-import { alignOf, BtfKind, BtfVarLinkage, resolveType, sizeOf, skipModifiers, type Btf } from '../btf/index.js';
-import { SHN, SHT, STB, STT, type ElfFile, type ElfSection, type ElfSymbol } from '../elf/index.js';
+import { alignOf, resolveType, sizeOf, skipModifiers } from '../btf/layout.js';
+import { BtfKind, BtfVarLinkage } from '../btf/kinds.js';
+import type { Btf } from '../btf/parser.js';
+import { SHN, SHT, STB, STT } from '../elf/constants.js';
+import type { ElfFile } from '../elf/reader.js';
+import type { ElfSection, ElfSymbol } from '../elf/types.js';
 import { FormatError } from '../errors.js';
 import { MapType } from '../uapi/enums.js';
 import type { MapSlot, MapSpec, VariableSpec } from './spec.js';

@@ -8,8 +8,10 @@
 import { decode } from '../asm/codec.js';
 import { slotCount, type Instruction } from '../asm/instruction.js';
 import { CallSrc, Class, JmpOp, LD_IMM64, PseudoSrc } from '../asm/opcodes.js';
-import type { BtfExt } from '../btf/index.js';
-import { SHF, SHN, SHT, STB, STT, type ElfFile, type ElfSection, type ElfSymbol } from '../elf/index.js';
+import type { BtfExt } from '../btf/ext.js';
+import { SHF, SHN, SHT, STB, STT } from '../elf/constants.js';
+import type { ElfFile } from '../elf/reader.js';
+import type { ElfSection, ElfSymbol } from '../elf/types.js';
 import { FormatError } from '../errors.js';
 import { isDataSection } from './maps.js';
 import { matchSection } from './sections.js';

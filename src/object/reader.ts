@@ -2,9 +2,11 @@
  * Reads an ELF object into an ObjectSpec: programs (linked with their subprograms), maps (BTF
  * .maps, global data sections, .kconfig), license and BTF. Deterministic and kernel-free.
  */
-import { parseBtf, parseBtfExt, type Btf, type BtfExt } from '../btf/index.js';
+import { parseBtf, type Btf } from '../btf/parser.js';
+import { parseBtfExt, type BtfExt } from '../btf/ext.js';
 import { cString } from '../bytes/reader.js';
-import { EM, ET, parseElf, type ElfFile } from '../elf/index.js';
+import { EM, ET } from '../elf/constants.js';
+import { parseElf, type ElfFile } from '../elf/reader.js';
 import { FormatError } from '../errors.js';
 import { isDataSection, readBtfMaps, readDataMap, readKconfigMap } from './maps.js';
 import { readPrograms } from './programs.js';

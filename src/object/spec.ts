@@ -4,7 +4,8 @@
  * running kernel (creating maps, CO-RE, loading) happens later, when a spec is loaded.
  */
 import type { Instruction } from '../asm/instruction.js';
-import type { Btf, BtfExt, CoreRelo } from '../btf/index.js';
+import type { Btf } from '../btf/parser.js';
+import type { BtfExt, CoreRelo } from '../btf/ext.js';
 import type { SectionDef } from './sections.js';
 
 /**

@@ -4,20 +4,11 @@
  * too), then the types the writer adds. Types are held as plain objects until `finish`, so
  * DATASECs and VARs can be rewritten in place.
  */
-import {
-  BtfBuilder,
-  BtfExtBuilder,
-  BtfIntEncoding,
-  BtfKind,
-  sizeOf,
-  type Btf,
-  type BtfFuncProto,
-  type BtfType,
-  type BtfVarSecinfo,
-  type CoreRelo,
-  type FuncInfo,
-  type LineInfo,
-} from '../btf/index.js';
+import { BtfBuilder, BtfExtBuilder } from '../btf/builder.js';
+import { BtfIntEncoding, BtfKind, type BtfFuncProto, type BtfType, type BtfVarSecinfo } from '../btf/kinds.js';
+import { sizeOf } from '../btf/layout.js';
+import type { Btf } from '../btf/parser.js';
+import type { CoreRelo, FuncInfo, LineInfo } from '../btf/ext.js';
 import { ObjectWriteError } from './write-error.js';
 
 /** .BTF.ext records of one ELF section, offsets in bytes within the section. */

@@ -9,8 +9,9 @@
  */
 import { checkInstruction, slotCount, type Instruction } from '../asm/instruction.js';
 import { CallSrc, Class, JmpOp, LD_IMM64, PseudoSrc } from '../asm/opcodes.js';
-import { BtfFuncLinkage, BtfKind, type CoreRelo, type FuncInfo, type LineInfo } from '../btf/index.js';
-import { R_BPF_64_32, R_BPF_64_64 } from '../elf/index.js';
+import { BtfFuncLinkage, BtfKind } from '../btf/kinds.js';
+import type { CoreRelo, FuncInfo, LineInfo } from '../btf/ext.js';
+import { R_BPF_64_32, R_BPF_64_64 } from '../elf/constants.js';
 import type { InstructionReference, MapSpec, ProgramSpec } from './spec.js';
 import type { SectionExt, TypeTable } from './write-btf.js';
 import type { DataTarget } from './write-data.js';

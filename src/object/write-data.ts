@@ -3,8 +3,9 @@
  * `version`: contents, a symbol per variable, and DATASECs with the real offsets and sizes
  * (clang leaves zeros there for libbpf to fix up; libbpf keeps values that are already set).
  */
-import { BtfKind, BtfVarLinkage, type BtfVarSecinfo } from '../btf/index.js';
-import { SHF, SHT, STB, STT, type ElfDataSectionSpec } from '../elf/index.js';
+import { BtfKind, BtfVarLinkage, type BtfVarSecinfo } from '../btf/kinds.js';
+import { SHF, SHT, STB, STT } from '../elf/constants.js';
+import type { ElfDataSectionSpec } from '../elf/spec.js';
 import type { MapSpec } from './spec.js';
 import type { TypeTable } from './write-btf.js';
 import { ObjectWriteError } from './write-error.js';

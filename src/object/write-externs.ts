@@ -4,8 +4,8 @@
  * or extern FUNC (kfuncs) listed in DATASEC .kconfig or .ksyms. libbpf needs every VAR/FUNC of
  * those DATASECs to have its symbol, and every extern symbol to have its BTF.
  */
-import { BtfFuncLinkage, BtfKind, BtfVarLinkage, type BtfType, type BtfVarSecinfo } from '../btf/index.js';
-import { STB, STT } from '../elf/index.js';
+import { BtfFuncLinkage, BtfKind, BtfVarLinkage, type BtfType, type BtfVarSecinfo } from '../btf/kinds.js';
+import { STB, STT } from '../elf/constants.js';
 import type { MapSpec } from './spec.js';
 import type { TypeTable } from './write-btf.js';
 import { ObjectWriteError } from './write-error.js';

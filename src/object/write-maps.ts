@@ -4,8 +4,11 @@
  * `int (*name)[N]` for numbers (__uint), `T *name` for types (__type) and `T *values[]`
  * (__array) for the inner map template or program slots, which .rel.maps fills.
  */
-import { BtfKind, BtfVarLinkage, resolveType, sizeOf, skipModifiers, type Btf, type BtfMember, type BtfVarSecinfo } from '../btf/index.js';
-import { R_BPF_64_ABS64, SHF, SHT, STB, STT, type ElfDataSectionSpec } from '../elf/index.js';
+import { BtfKind, BtfVarLinkage, type BtfMember, type BtfVarSecinfo } from '../btf/kinds.js';
+import { resolveType, sizeOf, skipModifiers } from '../btf/layout.js';
+import type { Btf } from '../btf/parser.js';
+import { R_BPF_64_ABS64, SHF, SHT, STB, STT } from '../elf/constants.js';
+import type { ElfDataSectionSpec } from '../elf/spec.js';
 import { MapType } from '../uapi/enums.js';
 import type { MapSpec } from './spec.js';
 import type { TypeTable } from './write-btf.js';

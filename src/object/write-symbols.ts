@@ -3,7 +3,8 @@
  * 'var:.data:name', 'ext:name') so relocations can name a symbol before the table is complete.
  * Global names share one namespace, as in a linker: a duplicate is an ObjectWriteError.
  */
-import { STB, STT, type ElfRelocationSpec, type ElfSymbolSpec } from '../elf/index.js';
+import { STB, STT } from '../elf/constants.js';
+import type { ElfRelocationSpec, ElfSymbolSpec } from '../elf/spec.js';
 import { ObjectWriteError } from './write-error.js';
 
 /** A relocation whose symbol is still a key. */

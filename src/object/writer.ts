@@ -4,8 +4,10 @@
  * and `readObject(writeObject(readObject(x)))` equals `readObject(x)` for clang's objects.
  */
 import { encode } from '../asm/codec.js';
-import { parseBtf } from '../btf/index.js';
-import { EM, ET, SHF, SHT, STB, STT, writeElf, type ElfSectionSpec } from '../elf/index.js';
+import { parseBtf } from '../btf/parser.js';
+import { EM, ET, SHF, SHT, STB, STT } from '../elf/constants.js';
+import { writeElf } from '../elf/writer.js';
+import type { ElfSectionSpec } from '../elf/spec.js';
 import type { MapSpec, ObjectSpec } from './spec.js';
 import { TypeTable } from './write-btf.js';
 import { writeCode } from './write-code.js';

@@ -2,8 +2,8 @@
  * Where tracefs lives, and reading its files. tracefs is usually at /sys/kernel/tracing (or
  * under debugfs on older systems); a fresh machine may not have it mounted at all.
  */
-import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { NotSupportedError } from '../errors.js';
 import { parseTracepointFormat, type TracepointFormat } from './format.js';
@@ -45,6 +45,9 @@ export function ensureTracefs(): string {
   if (!existsSync(TRACEFS_MOUNTPOINT)) throw new NotSupportedError('tracefs', `${TRACEFS_MOUNTPOINT} does not exist: this kernel was built without tracing support (CONFIG_TRACING)`);
   if (process.geteuid?.() !== 0) throw new NotSupportedError('tracefs', `tracefs is not mounted and this process is not root: ${how}`);
   try {
+    // Required here, not imported: mounting is rare, and node:child_process (with net and dgram
+    // behind it) is a few milliseconds of `tsbpf build`'s start-up otherwise.
+    const { execFileSync } = createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process');
     execFileSync('mount', ['-t', 'tracefs', 'nodev', TRACEFS_MOUNTPOINT], { stdio: 'pipe' });
   } catch (err) {
     const detail = (err as { stderr?: Buffer }).stderr?.toString().trim() || (err as Error).message;

@@ -4,7 +4,7 @@
  * stores of places in each space, addresses, copies, probe reads with CO-RE).
  */
 import type { CondName } from '../../asm/op-names.js';
-import { CoreReloKind } from '../../btf/index.js';
+import { CoreReloKind } from '../../btf/ext.js';
 import { FuncId } from '../../uapi/enums.js';
 import type { BtfGen } from '../btf-gen.js';
 import { fail, type Span } from '../diagnostics.js';
