@@ -1,6 +1,7 @@
 #!/bin/busybox sh
 # /init of the guest's initramfs (busybox sh). Loads the virtio and 9p modules, mounts the host's
-# root (9p tag "host", read-only) and the run directory (9p tag "out", writable), makes the host
+# root (9p tag "host", read-only), the run directory (9p tag "out", writable) and the repository
+# (9p tag "repo", read-only, at its host path), makes the host
 # root a usable system root (proc, sysfs, devtmpfs, tmpfs on /tmp and /run, tracefs, debugfs,
 # bpffs, securityfs, cgroup2 at /sys/fs/cgroup/unified as on the host, the kernel's config in
 # /boot), then chroots into it to
@@ -58,6 +59,11 @@ mkdir -p $R/run/tsbpf
 mount -t 9p -o trans=virtio,version=9p2000.L,cache=none,msize=262144 out $R/run/tsbpf ||
   die "cannot mount the run directory share (9p tag 'out')"
 [ -f $R/run/tsbpf/run.sh ] || die "no run.sh in the run directory share"
+# The repository at its host path (9p tag "repo"), above the tmpfs mounts: it may live in /tmp.
+repo=$(cat $R/run/tsbpf/repo-path)
+mkdir -p "$R$repo" 2>/dev/null
+mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose,msize=262144 repo "$R$repo" ||
+  die "cannot mount the repository share (9p tag 'repo') at $repo"
 ip link set lo up 2>/dev/null
 
 say "root ready at $(cut -d' ' -f1 /proc/uptime)s; lsm=$(cat $R/sys/kernel/security/lsm)"

@@ -138,6 +138,9 @@ function boot(o, kernel, initrd, runDir) {
     '-append', `console=ttyS0 quiet loglevel=5 panic=-1 softlockup_panic=1 watchdog_thresh=30 ${LSM_CMDLINE}${o.append}`,
     '-virtfs', 'local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap',
     '-virtfs', `local,path=${runDir},mount_tag=out,security_model=none,multidevs=remap`,
+    // The repository again, mounted at its own path by init.sh: a checkout under /tmp (a CI
+    // clone) would otherwise be hidden by the guest's tmpfs on /tmp.
+    '-virtfs', `local,path=${REPO},mount_tag=repo,security_model=none,readonly=on,multidevs=remap`,
   ];
   const started = Date.now();
   const markers = {};
@@ -212,6 +215,7 @@ async function main() {
     const initrd = join(runDir, 'initramfs.cpio');
     writeFileSync(initrd, buildInitramfs({ busybox, init: readFileSync(join(HERE, 'init.sh'), 'utf8'), modulesDir: kernel.modulesDir, modules: kernel.modules, config: existsSync(kernel.config) ? kernel.config : undefined }));
     writeFileSync(join(runDir, 'run.sh'), runScript(o, entry));
+    writeFileSync(join(runDir, 'repo-path'), REPO);
     // The host kernel's BTF, for tests comparing CO-RE results across the two kernels.
     if (existsSync('/sys/kernel/btf/vmlinux')) copyFileSync('/sys/kernel/btf/vmlinux', join(runDir, 'host-vmlinux.btf'));
     const prepSeconds = (Date.now() - t0) / 1000;
