@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compile, CompileError } from '../../src/compiler/index.js';
-import { expectError, PRELUDE, wrap } from './support.js';
+import { build, expectError, PRELUDE, wrap } from './support.js';
 
 const MAP = 'interface S { a: u32 }\nconst ms = new HashMap<u32, S>({ maxEntries: 4 });\nconst rb = new RingBuf<S>({ size: 4096 });\n';
 
@@ -106,4 +106,80 @@ test('the diagnostics list every error of a module, not only the first', () => {
     assert.equal(e.diagnostics.length, 2);
     assert.match(e.message, /and 1 more error/);
   }
+});
+
+/**
+ * A module with spin-locked map values and an XDP program (tracing programs cannot take spin
+ * locks) whose body starts with `v`, a checked value of `vs` holding `lock`.
+ */
+function locked(body: string, decls = ''): string {
+  return `import { xdp, HashMap, RingBuf, XdpAction, helpers as bpf, license, boundedLoop, zero, type u32, type u64, type SpinLock } from 'tsbpf/lang';
+interface V { lock: SpinLock; n: u64 }
+const vs = new HashMap<u32, V>({ maxEntries: 4 });
+const counts = new HashMap<u32, u64>({ maxEntries: 4 });
+const rb = new RingBuf<u64>({ size: 4096 });
+function twice(x: u64): u64 { return x * 2n; }
+function slow(x: u64): u64 { const y = x + 1n; return y * 2n; }
+${decls}
+export const p = xdp((ctx) => {
+const v = vs.lookup(0); const w = vs.lookup(1);
+if (!v || !w) return XdpAction.PASS;
+${body}
+});
+license('GPL');
+`;
+}
+
+test('spin locks: no helper calls while one is held (the verifier: function calls are not allowed while holding a lock)', () => {
+  expectError(locked('bpf.spinLock(v.lock); v.n = /*!*/bpf.ktimeNs(); bpf.spinUnlock(v.lock); return 0;'), /bpf\.ktimeNs\(\) calls bpf_ktime_get_ns while the spin lock 'v\.lock' \(taken on line 12\) is held/, /bpf\.spinUnlock\(v\.lock\) first/);
+  expectError(locked("bpf.spinLock(v.lock); /*!*/bpf.printk('n %llu', v.n); bpf.spinUnlock(v.lock); return 0;"), /bpf_trace_printk while the spin lock/);
+  // Map operations are helper calls too.
+  expectError(locked('bpf.spinLock(v.lock); /*!*/vs.delete(3); bpf.spinUnlock(v.lock); return 0;'), /vs\.delete\(\) calls bpf_map_delete_elem while the spin lock 'v\.lock'/);
+  expectError(locked('bpf.spinLock(v.lock); const x = /*!*/counts.lookup(1); bpf.spinUnlock(v.lock); return x ? 1 : 0;'), /counts\.lookup\(\) calls bpf_map_lookup_elem/);
+  expectError(locked('bpf.spinLock(v.lock); /*!*/counts.update(1, v.n); bpf.spinUnlock(v.lock); return 0;'), /counts\.update\(\) calls bpf_map_update_elem/);
+  expectError(locked('bpf.spinLock(v.lock); /*!*/counts.increment(1); bpf.spinUnlock(v.lock); return 0;'), /counts\.increment\(\) calls bpf_map_lookup_elem/);
+  expectError(locked('bpf.spinLock(v.lock); /*!*/rb.output(v.n); bpf.spinUnlock(v.lock); return 0;'), /rb\.output\(\) calls bpf_ringbuf_output/);
+  expectError(locked('bpf.spinLock(v.lock); const e = /*!*/rb.reserve(); bpf.spinUnlock(v.lock); if (e) rb.discard(e); return 0;'), /rb\.reserve\(\) calls bpf_ringbuf_reserve/);
+  // An inlined function's helper call is made under the lock too: the error is where it is.
+  expectError(locked('bpf.spinLock(v.lock); v.n = stamp(); bpf.spinUnlock(v.lock); return 0;', 'function stamp(): u64 { return /*!*/bpf.ktimeNs(); }'), /bpf_ktime_get_ns while the spin lock 'v\.lock'/);
+});
+
+test('spin locks: no BPF-to-BPF calls while one is held; inlined one-statement functions are fine', () => {
+  expectError(locked('bpf.spinLock(v.lock); v.n = /*!*/slow(v.n); bpf.spinUnlock(v.lock); return 0;'), /'slow' is a BPF-to-BPF call .* while the spin lock 'v\.lock'/, /one statement/);
+  build(locked('bpf.spinLock(v.lock); v.n = twice(v.n); bpf.spinUnlock(v.lock); return 0;'));
+});
+
+test('spin locks: one at a time, unlocking the lock that is held', () => {
+  expectError(locked('bpf.spinLock(v.lock); /*!*/bpf.spinLock(w.lock); bpf.spinUnlock(w.lock); bpf.spinUnlock(v.lock); return 0;'), /bpf\.spinLock\(w\.lock\) while the spin lock 'v\.lock' \(taken on line 12\) is held; the verifier allows one bpf_spin_lock at a time/, /spinUnlock\(v\.lock\) first/);
+  expectError(locked('bpf.spinLock(v.lock); /*!*/bpf.spinLock(v.lock); bpf.spinUnlock(v.lock); return 0;'), /'v\.lock' .* is taken again while held/);
+  expectError(locked('/*!*/bpf.spinUnlock(v.lock); return 0;'), /bpf\.spinUnlock\(v\.lock\) without a bpf\.spinLock\(v\.lock\) before it/);
+  expectError(locked('bpf.spinLock(v.lock); /*!*/bpf.spinUnlock(w.lock); return 0;'), /bpf\.spinUnlock\(w\.lock\) while the lock held is 'v\.lock'/, /unlock v\.lock/);
+  expectError(locked('if (v.n > 1n) bpf.spinLock(v.lock);\n/*!*/bpf.spinUnlock(v.lock); return 0;'), /held on some paths and not on others/);
+  // The variable holding the locked value cannot change while the lock is held.
+  expectError(locked('let u = vs.lookup(2); if (!u) return 0; bpf.spinLock(u.lock); /*!*/u = w; bpf.spinUnlock(u.lock); return 0;'), /'u' holds the spin lock 'u\.lock' .* would lose the lock/);
+});
+
+test('spin locks: every path releases the lock before leaving the program or function', () => {
+  expectError(locked('bpf.spinLock(v.lock);\nif (v.n > 5n) /*!*/return XdpAction.DROP;\nbpf.spinUnlock(v.lock); return 0;'), /this return leaves the program while the spin lock 'v\.lock' \(taken on line 12\) is still held/, /spinUnlock\(v\.lock\) on every path/);
+  expectError(locked('bpf.spinLock(v.lock); v.n += 1n;\n/*!*/').replace('/*!*/\n});', '/*!*/});'), /the program ends while the spin lock 'v\.lock'/);
+  expectError(locked('bpf.spinLock(v.lock);\nif (v.n > 5n) bpf.spinUnlock(v.lock);\n/*!*/return 0;'), /'v\.lock' .* may still be held/);
+  // A subprogram (not inlined) must release a lock it takes.
+  expectError(locked('bump(2); return 0;', 'function bump(k: u32): void {\n  const x = vs.lookup(k);\n  if (!x) return;\n  bpf.spinLock(x.lock);\n  x.n += 1n;\n/*!*/}'), /function 'bump' ends while the spin lock 'x\.lock'/);
+});
+
+test('spin locks in loops: an iteration leaves the lock as it found it', () => {
+  expectError(locked('for (let i = 0; i < 4; i++) { bpf.spinLock(v.lock); v.n += 1n; /*!*/}\nreturn 0;'), /'v\.lock' .* is still held at the end of the loop body, so the next iteration would take it again/);
+  expectError(locked('bpf.spinLock(v.lock);\nfor (let i = 0; i < 4; i++) { v.n += 1n; bpf.spinUnlock(v.lock); /*!*/}\nreturn 0;'), /released in the loop body, so the next iteration would release it again/);
+  expectError(locked('for (let i = 0; i < 4; i++) { bpf.spinLock(v.lock); if (v.n > 3n) continue; bpf.spinUnlock(v.lock); /*!*/}\nreturn 0;'), /held at the end of some paths through the loop body/);
+  // Leaving the loop early with the lock held, then returning.
+  expectError(locked('for (let i = 0; i < 4; i++) { bpf.spinLock(v.lock); if (v.n > 3n) break; bpf.spinUnlock(v.lock); }\n/*!*/return 0;'), /may still be held/);
+  expectError(locked('boundedLoop(4, (i) => { bpf.spinLock(v.lock); if (v.n > 2n) return true; bpf.spinUnlock(v.lock); });\n/*!*/return 0;'), /may still be held/);
+  expectError(locked('let i = 0; do { bpf.spinLock(v.lock); i++; /*!*/} while (i < 3);\nreturn 0;'), /still held at the end of the loop body/);
+});
+
+test('spin locks: no whole-value copies or helper reads of a map value holding one (bpf_spin_lock cannot be accessed directly)', () => {
+  const outer = 'interface Outer { v: V; m: u64 }';
+  expectError(locked('const o: Outer = zero(); o.v = /*!*/v; return 0;', outer), /copying a whole V out of a map value would read its SpinLock/, /one by one/);
+  expectError(locked('const o: Outer = zero(); o.m = 1n; o.v.n = 2n; vs.update(2, /*!*/v); return 0;', outer), /value is a map value holding a SpinLock/, /zero\(\)/);
+  expectError(locked('const x: V = zero(); x.n = v.n; vs.update(2, x); const o = os.lookup(0); if (!o) return 0; o.v = /*!*/zero(); return 0;', `${outer}\nconst os = new HashMap<u32, Outer>({ maxEntries: 4 });`), /writing a whole V into a map value would overwrite its SpinLock/);
 });

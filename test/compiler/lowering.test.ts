@@ -4,9 +4,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RingBuffer } from '../../src/vm/index.js';
+import { RingBuffer, type MapModel } from '../../src/vm/index.js';
 import { argsContext, build, le, readLe, ret, run, runObject, wrap } from './support.js';
-import { FUNCS, IFS, LOG2, POINT, SNIPPETS, SWITCH } from './snippets.js';
+import { FUNCS, IFS, LOCKED_UPDATE, LOG2, POINT, SNIPPETS, SWITCH } from './snippets.js';
 
 const r = (body: string, args: Array<bigint | number> = [], decls = ''): number => ret(run(body, args, decls));
 
@@ -102,6 +102,23 @@ test('local functions: inlined one-liners and BPF-to-BPF calls with struct argum
   assert.deepEqual(prog.functions.map((f) => f.name), ['prog', 'add', 'clamp'], 'add and clamp are subprograms, sq is inlined');
   assert.equal(ret(runObject(out, 'prog', argsContext([7, 50]))), 12 + 2 + 9 + 20);
   assert.equal(ret(runObject(out, 'prog', argsContext([7, 1]))), 12 + 2 + 9 + 10);
+});
+
+test('spin locks: a correct locked update compiles and runs (field writes, inlined functions, loops and branches under the lock)', () => {
+  const out = build(LOCKED_UPDATE);
+  const calls = out.spec.programs[0]!.instructions.filter((i) => i.code === 0x85).map((i) => i.imm);
+  assert.deepEqual(calls.filter((id) => id === 93).length, calls.filter((id) => id === 94).length - 1, 'three locks; four unlocks (the early return unlocks the last one too)');
+  let maps: Map<string, MapModel> | undefined;
+  const verdicts: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const r = runObject(out, 'locked', new Uint8Array(32), maps ? { maps } : {});
+    maps = r.maps;
+    verdicts.push(ret(r));
+  }
+  assert.deepEqual(verdicts, [2, 2, 1]);
+  const value = maps!.get('counters')!.lookup(le(1, 4))!;
+  assert.equal(readLe(value, 8, 8), 21n, 'n');
+  assert.equal(readLe(value, 24, 8), 16n, 'big');
 });
 
 test('globals (.bss, .data) and constants (.rodata) user space can set', () => {

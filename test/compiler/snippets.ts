@@ -98,3 +98,51 @@ export const SNIPPETS: Snippet[] = [
     const k = bpf.smpProcessorId();
     return a + b + c + d + e + f + g + h + i + j + u32(t & 0n) + (k & 0);`, args: [100], want: 1045 },
 ];
+
+/**
+ * A correct spin-locked update (an XDP program: tracing programs cannot take spin locks), run in
+ * the VM (lowering tests) and in the kernel: the clock is read and the other value looked up
+ * before the lock; under it, field writes, an inlined function, a branch and a bounded loop;
+ * a lock taken and released in each loop iteration; an early return that unlocks first.
+ * Each run adds 2 + 3 (under the first lock) and 2 (in the loop) to `n`, sets `at` (and `big`
+ * to `n` + 2 once that passes 10), and returns XDP_PASS (2), or XDP_DROP (1) once `n` passes 20:
+ * three runs return 2, 2, 1 and leave n = 21, big = 16.
+ */
+export const LOCKED_UPDATE = `import { xdp, HashMap, XdpAction, helpers as bpf, license, zero, type u32, type u64, type SpinLock } from 'tsbpf/lang';
+
+export interface Counter { lock: SpinLock; n: u64; at: u64; big: u64 }
+export const counters = new HashMap<u32, Counter>({ maxEntries: 4 });
+
+function twice(x: u64): u64 { return x * 2n; }
+
+export const locked = xdp(() => {
+  const now = bpf.ktimeNs();
+  let c = counters.lookup(1);
+  if (!c) {
+    const zeroed: Counter = zero();
+    counters.update(1, zeroed);
+    c = counters.lookup(1);
+    if (!c) return XdpAction.ABORTED;
+  }
+  bpf.spinLock(c.lock);
+  c.n += twice(1n);
+  c.at = now;
+  if (c.n > 10n) c.big = c.n;
+  for (let i = 0; i < 3; i++) c.n += 1n;
+  bpf.spinUnlock(c.lock);
+  for (let i = 0; i < 2; i++) {
+    bpf.spinLock(c.lock);
+    c.n += 1n;
+    bpf.spinUnlock(c.lock);
+  }
+  bpf.spinLock(c.lock);
+  if (c.n > 20n) {
+    bpf.spinUnlock(c.lock);
+    return XdpAction.DROP;
+  }
+  bpf.spinUnlock(c.lock);
+  return XdpAction.PASS;
+});
+
+license('GPL');
+`;

@@ -12,7 +12,7 @@ import type { MapDecl } from '../module.js';
 import { BOOL, INT, is64, isAggregate, sameType, sizeOf, typeName, type IntName, type Type } from '../types.js';
 import { Lowerer } from './core.js';
 import { arith, coerce, constVal, deref, lowerCond, lowerExpr, normalize, scalar, spanOf, storeString, typeOfVal, type Scalar } from './expr.js';
-import { Flow } from './flow.js';
+import { Flow, type HeldLock } from './flow.js';
 import { callFunction } from './functions.js';
 import { lowerLoopBody } from './stmt.js';
 import type { NullableBinding, Place, Val } from './values.js';
@@ -65,6 +65,7 @@ export function memoryArg(L: Lowerer, e: Expression, type: Type, what: string): 
     const v = lowerExpr(L, e, type);
     if (v.k === 'place' && !v.place.dynamic) {
       if (!sameType(v.type, type) && v.type !== type) L.fail(at, `${what} must be a ${typeName(type)}, not a ${typeName(v.type)}`, 'pass a value of the declared type');
+      L.helperMemory(type, v.place.space, what, at);
       if (Lowerer.direct(v.place.space) && v.place.space !== 'btf') return L.address(v.place);
       const tmp = L.stackObject(type, 'copy', false);
       L.memcopy(tmp, v.place, sizeOf(type), at);
@@ -73,6 +74,7 @@ export function memoryArg(L: Lowerer, e: Expression, type: Type, what: string): 
     if (v.k === 'nullable') {
       L.requirePresent(v, at);
       if (!sameType(v.type, type)) L.fail(at, `${what} must be a ${typeName(type)}, not a ${typeName(v.type)}`, 'pass a value of the declared type');
+      L.helperMemory(type, v.ref.space, what, at);
       return v.ref.ptr;
     }
     if (v.k === 'string' && type.kind === 'chars') {
@@ -476,6 +478,9 @@ function packetBounds(L: Lowerer, ctxExpr: Expression, what: string, at: Span): 
   return { data, end };
 }
 
+/** The largest packet offset the verifier tracks (MAX_PACKET_OFF in kernel/bpf/verifier.c). */
+const MAX_PACKET_OFF = 0xffff;
+
 /** `packetAt<T>(ctx, offset)`: a T in the packet, or undefined when the packet is too short. */
 function packetAt(L: Lowerer, args: Expression[], e: CallExpression, at: Span): Val {
   argCount(L, args, 2, 2, 'packetAt()', at);
@@ -484,22 +489,31 @@ function packetAt(L: Lowerer, args: Expression[], e: CallExpression, at: Span): 
   const t = L.module.resolveType(targ);
   const { data, end } = packetBounds(L, args[0]!, 'packetAt()', at);
   const off = coerce(L, scalar(L, args[1]!, INT.u32), INT.u32, spanOf(args[1]!));
-  const ptr = L.copy(reg(data), 64);
-  if (!isReg(off)) {
-    if (off.imm !== 0n) L.emit({ op: 'alu', alu: 'add', dst: ptr, b: off, w: 64 });
-  } else {
-    const o = L.newReg();
-    L.emit({ op: 'zext', dst: o, src: off.reg });
-    L.emit({ op: 'alu', alu: 'add', dst: ptr, b: reg(o), w: 64 });
-  }
-  const last = L.copy(reg(ptr), 64);
-  L.emit({ op: 'alu', alu: 'add', dst: last, b: imm(sizeOf(t)), w: 64 });
+  const size = sizeOf(t);
+  if (size > MAX_PACKET_OFF) L.fail(at, `a ${typeName(t)} (${size} bytes) is larger than any packet the verifier allows (64 KiB)`, 'read a smaller header type');
+  if (!isReg(off) && off.imm + BigInt(size) > BigInt(MAX_PACKET_OFF)) L.fail(spanOf(args[1]!), `offset ${off.imm} plus the ${size} bytes read passes the verifier's packet limit of ${MAX_PACKET_OFF}`, 'read at an offset under 64 KiB');
   // ok = 0 when in bounds; the verifier learns the range from the comparison itself.
   const ok = L.newReg();
   L.emit({ op: 'mov', dst: ok, src: imm(1), w: 64 });
+  const ptr = L.copy(reg(data), 64);
   const inside = L.newBlock();
   const join = L.newBlock();
   const flow = L.flow;
+  if (!isReg(off)) {
+    if (off.imm !== 0n) L.emit({ op: 'alu', alu: 'add', dst: ptr, b: off, w: 64 });
+  } else {
+    // The verifier gives a packet pointer no range unless its offset plus the size read is
+    // provably at most MAX_PACKET_OFF (find_good_pkt_pointers), so a run-time offset is
+    // bounded first: past the limit, the packet is as too short as it can be.
+    const o = L.newReg();
+    L.emit({ op: 'zext', dst: o, src: off.reg });
+    const bounded = L.newBlock();
+    L.branch('jgt', reg(o), imm(MAX_PACKET_OFF - size), 64, join, bounded);
+    L.enter(bounded, flow);
+    L.emit({ op: 'alu', alu: 'add', dst: ptr, b: reg(o), w: 64 });
+  }
+  const last = L.copy(reg(ptr), 64);
+  L.emit({ op: 'alu', alu: 'add', dst: last, b: imm(size), w: 64 });
   L.branch('jgt', reg(last), reg(end), 64, join, inside);
   L.enter(inside, flow);
   L.emit({ op: 'mov', dst: ok, src: imm(0), w: 64 });
@@ -745,7 +759,18 @@ function helper(L: Lowerer, name: string, args: Expression[], e: CallExpression,
     case 'spinUnlock': {
       none(1);
       const v = lowerExpr(L, args[0]!);
-      if (v.k !== 'place' || v.type.kind !== 'opaque' || v.place.space !== 'map') L.fail(spanOf(args[0]!), `${what} takes a SpinLock field of a map value`, 'declare lock: SpinLock in the value struct and pass v.lock');
+      const arg = spanOf(args[0]!);
+      if (v.k !== 'place' || v.type.kind !== 'opaque' || v.place.space !== 'map' || v.place.dynamic) L.fail(arg, `${what} takes a SpinLock field of a map value`, 'declare lock: SpinLock in the value struct and pass v.lock');
+      const base = v.place.base;
+      const lock: HeldLock = {
+        key: `${'reg' in base ? `r${base.reg}` : `s${base.slot.id}`}+${v.place.off}`,
+        reg: 'reg' in base ? base.reg : undefined,
+        name: L.module.sink.source.text.slice(arg.start, arg.end),
+        at: at.start,
+      };
+      // The verifier's rules, checked before the call: one lock at a time, unlock what is held.
+      if (name === 'spinLock') L.takeLock(lock, at);
+      else L.releaseLock(lock, at);
       call(name === 'spinLock' ? FuncId.spin_lock : FuncId.spin_unlock, [reg(L.address(v.place))]);
       return { k: 'void' };
     }

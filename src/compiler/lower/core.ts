@@ -12,7 +12,7 @@ import { defsOf, imm, IrFunction, isReg, reg, type Base, type Block, type CoreRe
 import type { GlobalVar, MapDecl, Module } from '../module.js';
 import type { ProgramInfo } from '../programs.js';
 import { alignOf, INT, is64, isAggregate, sizeOf, typeName, type StructType, type Type } from '../types.js';
-import { Flow } from './flow.js';
+import { Flow, type HeldLock } from './flow.js';
 import type { Binding, NullableBinding, NullRef, Place, Space, Val } from './values.js';
 
 /** Whatever the lowering of one function needs from the whole compilation. */
@@ -397,6 +397,24 @@ export class Lowerer {
     }
   }
 
+  /**
+   * Checks that a whole-value copy of a `type` between `dst` and `src` touches no spin lock in a
+   * map value or global: the verifier refuses loads and stores that overlap a bpf_spin_lock
+   * ("bpf_spin_lock cannot be accessed directly by load/store").
+   */
+  copyable(type: Type, dst: Place | undefined, src: Place | undefined, at: Span | undefined): void {
+    if (!containsSpinLock(type)) return;
+    const locked = (p: Place | undefined): boolean => p !== undefined && (p.space === 'map' || p.space === 'global');
+    if (locked(dst)) this.fail(at, `writing a whole ${typeName(type)} into a map value would overwrite its SpinLock, which the verifier forbids (bpf_spin_lock cannot be accessed directly by load/store)`, 'set the other fields one by one (under bpf.spinLock if they must change together)');
+    if (locked(src)) this.fail(at, `copying a whole ${typeName(type)} out of a map value would read its SpinLock, which the verifier forbids (bpf_spin_lock cannot be accessed directly by load/store)`, 'copy the other fields one by one (under bpf.spinLock if they must be read together)');
+  }
+
+  /** Checks that map memory handed to a helper (a key, value or record) holds no spin lock. */
+  helperMemory(type: Type, space: Space, what: string, at: Span | undefined): void {
+    if (!containsSpinLock(type) || (space !== 'map' && space !== 'global')) return;
+    this.fail(at, `${what} is a map value holding a SpinLock, which the verifier does not let helpers read (bpf_spin_lock cannot be accessed directly by load/store)`, `build the value on the stack (const x: ${typeName(type)} = zero(); then set its fields) and pass that`);
+  }
+
   /** Copies `size` bytes from `src` to `dst` (probe reads for kernel and user sources). */
   memcopy(dst: Place, src: Place, size: number, at: Span | undefined): void {
     this.writable(dst, at);
@@ -459,6 +477,7 @@ export class Lowerer {
 
   /** Calls helper `id` with arguments; returns the register holding r0. */
   call(id: number, args: Value[]): number {
+    if (id !== FuncId.spin_lock && id !== FuncId.spin_unlock) this.checkUnlocked(`a call of bpf_${helperName(id)}`, { start: this.at, end: this.at });
     const regs = args.map((a) => a);
     regs.forEach((a, i) => this.emit({ op: 'mov', dst: i + 1, src: a, w: 64 }));
     this.emit({ op: 'call', helper: id, nargs: args.length });
@@ -467,9 +486,69 @@ export class Lowerer {
     return r;
   }
 
-  /** Checks that the program type may call helper `id` (and that the license allows it). */
+  /**
+   * Checks that the program type may call helper `id` (and that the license allows it), and
+   * that no spin lock is held (bpf.spinLock and bpf.spinUnlock check their own rules).
+   */
   checkHelper(id: number, what: string, at: Span | undefined): void {
     this.program.checkHelper(id, what, at, this.module.license);
+    if (id !== FuncId.spin_lock && id !== FuncId.spin_unlock) this.checkUnlocked(`${what} calls bpf_${helperName(id)}`, at);
+  }
+
+  // ---- spin locks ---------------------------------------------------------------------------
+
+  /** 1-based line of a source offset. */
+  lineOf(offset: number): number {
+    return this.module.sink.source.position(offset).line;
+  }
+
+  /** Where the held lock was taken, for messages: "'v.lock' (taken on line 9)". */
+  private lockDesc(l: HeldLock): string {
+    return `'${l.name}' (taken on line ${this.lineOf(l.at)})`;
+  }
+
+  /**
+   * Fails when a call is made with a spin lock held on this path (or on some of the paths that
+   * reach it): the verifier allows no helper, kfunc or BPF-to-BPF call between bpf_spin_lock and
+   * bpf_spin_unlock ("function calls are not allowed while holding a lock").
+   */
+  checkUnlocked(what: string, at: Span | undefined, hint?: (held: HeldLock) => string): void {
+    const l = this.flow.lock;
+    if (!l || !this.cur) return;
+    if (l.mixed) this.fail(at, `${what} where the spin lock ${this.lockDesc(l)} is held on some paths and not on others`, 'take and release the lock on the same path (lock, change the fields, unlock) so every path reaches here with it released');
+    this.fail(at, `${what} while the spin lock ${this.lockDesc(l)} is held; the verifier allows no function calls while holding a lock`, hint?.(l) ?? `call bpf.spinUnlock(${l.name}) first: between spinLock and spinUnlock only read and write the value's fields`);
+  }
+
+  /**
+   * Fails when the program or function would end here with a spin lock held: the verifier
+   * requires every path to release it before exiting ("bpf_spin_unlock is missing").
+   */
+  checkLockReleased(at: Span | undefined, what: string): void {
+    const l = this.flow.lock;
+    if (!l || !this.cur) return;
+    const held = l.mixed ? 'may still be held (it is released on some paths to here, not all)' : 'is still held';
+    this.fail(at, `${what} while the spin lock ${this.lockDesc(l)} ${held}; the verifier requires bpf_spin_unlock before exit`, `call bpf.spinUnlock(${l.name}) on every path before returning`);
+  }
+
+  /** bpf.spinLock(lock): only one lock at a time. */
+  takeLock(lock: HeldLock, at: Span): void {
+    const l = this.flow.lock;
+    if (l && this.cur) {
+      if (l.mixed) this.fail(at, `bpf.spinLock(${lock.name}) where the spin lock ${this.lockDesc(l)} is held on some paths and not on others`, 'take and release each lock on the same path, so every path reaches here with none held');
+      if (l.key === lock.key) this.fail(at, `the spin lock ${this.lockDesc(l)} is taken again while held, which would deadlock; the verifier refuses it`, `call bpf.spinUnlock(${l.name}) before taking it again`);
+      this.fail(at, `bpf.spinLock(${lock.name}) while the spin lock ${this.lockDesc(l)} is held; the verifier allows one bpf_spin_lock at a time`, `call bpf.spinUnlock(${l.name}) first, or keep the values under one lock`);
+    }
+    this.flow = this.flow.withLock(lock);
+  }
+
+  /** bpf.spinUnlock(lock): the lock this path holds. */
+  releaseLock(lock: HeldLock, at: Span): void {
+    if (!this.cur) return;
+    const l = this.flow.lock;
+    if (!l) this.fail(at, `bpf.spinUnlock(${lock.name}) without a bpf.spinLock(${lock.name}) before it on this path; the verifier refuses an unlock without a lock`, `call bpf.spinLock(${lock.name}) first, or remove this unlock`);
+    if (l.mixed) this.fail(at, `bpf.spinUnlock(${lock.name}) where the spin lock ${this.lockDesc(l)} is held on some paths and not on others`, 'take and release the lock on the same path, so exactly the paths that lock it reach the unlock');
+    if (l.key !== lock.key) this.fail(at, `bpf.spinUnlock(${lock.name}) while the lock held is ${this.lockDesc(l)}; the verifier refuses unlocking a different lock`, `unlock ${l.name}, the lock this path took`);
+    this.flow = this.flow.withLock(undefined);
   }
 
   /** A register holding the address of map `m`. */
@@ -555,6 +634,12 @@ export class Lowerer {
   static intTypeOf(t: Type): Type {
     return t.kind === 'literal' ? (t.bigint ? INT.u64 : INT.u32) : t;
   }
+}
+
+/** The kernel's name of helper `id` without its bpf_ prefix ("ktime_get_ns"). */
+function helperName(id: number): string {
+  for (const [name, v] of Object.entries(FuncId)) if (v === id) return name;
+  return `#${id}`;
 }
 
 /** Program types the verifier calls tracing (is_tracing_prog_type): no spin locks for them. */

@@ -887,12 +887,14 @@ export function assignTo(L: Lowerer, place: Place, type: Type, e: Expression, at
   }
   const u = unwrap(e);
   if (u.type === 'ObjectExpression' || u.type === 'ArrayExpression') {
+    L.copyable(type, place, undefined, at);
     L.memzero(place, sizeOf(type));
     initPlace(L, place, type, e, at);
     return;
   }
   if (u.type === 'CallExpression' && u.callee.type === 'Identifier' && L.module.imports.get(u.callee.name)?.kind === 'function' && (L.module.imports.get(u.callee.name) as { name: string }).name === 'zero') {
     L.writable(place, at);
+    L.copyable(type, place, undefined, at);
     L.memzero(place, sizeOf(type));
     return;
   }
@@ -917,6 +919,7 @@ export function assignTo(L: Lowerer, place: Place, type: Type, e: Expression, at
   }
   if (!sameType(st, type) && !(st.kind === 'struct' && type.kind === 'struct' && st === type)) L.fail(at, `a ${typeName(st)} is not a ${typeName(type)}`, 'assign a value of the same type');
   if (src.dynamic) L.fail(at, 'copying an element at a run-time index is not supported', 'copy fields one by one');
+  L.copyable(type, place, src, at);
   L.withPlace(place, (q) => L.memcopy(q, src, sizeOf(type), at));
 }
 
@@ -976,6 +979,8 @@ function assignment(L: Lowerer, e: AssignmentExpression, at: Span, discard: bool
         if (v.k !== 'nullable' || !sameType(v.type, b.type)) L.fail(spanOf(e.right), `'${u.name}' holds a ${typeName(b.type)} | undefined; assign another lookup of the same type`, 'use a new variable');
         // Reservations are tracked per variable from its declaration; a reassignment would lose one.
         if (b.ref.source === 'reserve' || v.ref.source === 'reserve') L.fail(at, 'a variable holding a ring buffer record cannot be assigned again', 'declare a new const for each reservation');
+        const lock = L.cur ? L.flow.lock : undefined;
+        if (lock && lock.reg === b.ref.ptr) L.fail(at, `'${u.name}' holds the spin lock '${lock.name}' (taken on line ${L.lineOf(lock.at)}); assigning it another value would lose the lock`, `call bpf.spinUnlock(${lock.name}) first`);
         L.emit({ op: 'mov', dst: b.ref.ptr, src: reg(v.ref.ptr), w: 64 });
         if (b.ref.ok !== undefined && v.ref.ok !== undefined) L.emit({ op: 'mov', dst: b.ref.ok, src: reg(v.ref.ok), w: 64 });
         else if ((b.ref.ok === undefined) !== (v.ref.ok === undefined)) L.fail(spanOf(e.right), 'the value comes from a different kind of operation', 'use a new variable');

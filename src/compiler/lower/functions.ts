@@ -83,6 +83,7 @@ export function callFunction(L: Lowerer, name: string, args: Expression[], at: S
   if (stack.includes(name) || L.fn.name === name) L.fail(at, `'${name}' calls itself; recursion is not part of the dialect (the verifier forbids it)`, 'rewrite it as a bounded loop');
   if (sig.inline && stack.length < 8) return inline(L, sig, args, at, stack);
   // BPF-to-BPF call: arguments in r1-r5, structs by reference.
+  L.checkUnlocked(`'${name}' is a BPF-to-BPF call (a function of more than one statement is not inlined)`, at, (l) => `call bpf.spinUnlock(${l.name}) first, or make '${name}' one statement (a return or an expression) so it is inlined`);
   const vals: Value[] = sig.params.map((p, i) => {
     const a = args[i]!;
     if (isAggregate(p.type)) return reg(memoryArg(L, a, p.type, `argument '${p.name}'`));

@@ -1,7 +1,7 @@
 /**
  * Statements: declarations (scalars in registers, aggregates on the stack, maybe-missing
  * values tracked for narrowing), if/else, switch, loops with a bound the compiler can prove,
- * break/continue, and returns (which check that no ring buffer record is still held).
+ * break/continue, and returns (which check that no ring buffer record or spin lock is still held).
  */
 import type { ArrowFunctionExpression, Expression, ForOfStatement, ForStatement, Statement, SwitchStatement, VariableDeclaration, WhileStatement, DoWhileStatement } from 'oxc-parser';
 import type { Span } from '../diagnostics.js';
@@ -30,6 +30,7 @@ export function finishFunction(L: Lowerer, at: Span, implicitZero: boolean): voi
   if (!implicitZero) L.fail(at, `function '${L.fn.name}' does not return a value on every path`, 'add a return statement at the end');
   L.at = at.end - 1;
   checkHeld(L, { start: at.end - 1, end: at.end });
+  L.checkLockReleased({ start: at.end - 1, end: at.end }, `${L.isSubprogram ? `function '${L.fn.name}'` : 'the program'} ends`);
   L.emit({ op: 'mov', dst: 0, src: imm(0), w: 64 });
   L.terminate({ op: 'ret' });
 }
@@ -55,8 +56,23 @@ function loopBack(L: Lowerer, head: Block, entry: Flow, body: Span): void {
   L.jump(head);
 }
 
-/** The reservation check of {@link loopBack}, on the current path at the end of an iteration. */
+/**
+ * The reservation check of {@link loopBack}, on the current path at the end of an iteration;
+ * and the same for the spin lock: an iteration must leave it as it found it (one that takes it
+ * must release it, or the next would take it twice; one that releases a lock taken before the
+ * loop would release it twice).
+ */
 function checkIteration(L: Lowerer, entry: Flow, body: Span): void {
+  const before = entry.lock;
+  const after = L.flow.lock;
+  if (L.cur && (before?.key !== after?.key || before?.mixed !== after?.mixed)) {
+    const at = { start: body.end - 1, end: body.end };
+    const line = (l: import('./flow.js').HeldLock): number => L.lineOf(l.at);
+    if (after?.mixed) L.fail(at, `the spin lock '${after.name}' (taken on line ${line(after)}) is held at the end of some paths through the loop body and not others`, `release it on every path through the body (bpf.spinUnlock(${after.name})), or on none`);
+    if (after) L.fail(at, `the spin lock '${after.name}' (taken on line ${line(after)}) is still held at the end of the loop body, so the next iteration would take it again`, `call bpf.spinUnlock(${after.name}) before the iteration ends`);
+    if (before && !before.mixed) L.fail(at, `the spin lock '${before.name}' (taken on line ${line(before)}, before the loop) is released in the loop body, so the next iteration would release it again`, `unlock after the loop, or take and release the lock inside the body`);
+    L.fail(at, `the spin lock '${before!.name}' (taken on line ${line(before!)}) is held on some paths into the loop and not others`, 'take and release the lock on the same path, before or inside the loop');
+  }
   for (const b of L.reservations) {
     const before = entry.refState(b.id);
     const after = L.flow.refState(b.id);
@@ -259,6 +275,7 @@ function declaration(L: Lowerer, s: VariableDeclaration): void {
         L.bind({ kind: 'place', name, place: v.place, type: vt, mutable: false }, at);
       } else {
         const place = L.stackObject(vt, name, false);
+        L.copyable(vt, place, v.place, spanOf(d.init));
         L.memcopy(place, v.place, sizeOf(vt), at);
         L.bind({ kind: 'place', name, place, type: vt, mutable: false }, at);
       }
@@ -326,6 +343,7 @@ export function lowerReturn(L: Lowerer, arg: Expression | null | undefined, at: 
     L.fail(at, `this function returns a ${typeName(target.type)}`, 'return a value');
   }
   checkHeld(L, at);
+  L.checkLockReleased(at, `this return leaves ${L.isSubprogram ? `function '${L.fn.name}'` : 'the program'}`);
   L.emit({ op: 'mov', dst: 0, src: value, w: 64 });
   L.terminate({ op: 'ret' });
 }
