@@ -9,6 +9,7 @@ import { parseSync } from 'oxc-parser';
 import { CallSrc, Class, JmpOp, LD_IMM64 } from '../asm/opcodes.js';
 import type { Instruction } from '../asm/instruction.js';
 import { parseBtf } from '../btf/parser.js';
+import { emptyMap } from '../object/maps.js';
 import { readObject } from '../object/reader.js';
 import type { MapSpec, ObjectSpec, ProgramSpec, VariableSpec } from '../object/spec.js';
 import { writeObject } from '../object/writer.js';
@@ -301,20 +302,12 @@ function buildSpec(module: Module, unit: CompileUnit, btf: BtfGen, compiled: Com
     if (section === '.rodata') for (const s of stringVars) data.set(s.init, s.offset);
     const readOnly = section === '.rodata';
     maps.push({
-      name: section,
+      ...emptyMap(section, section),
       type: 'ARRAY',
       keySize: 4,
       valueSize: size,
       maxEntries: 1,
       flags: (readOnly ? 0x80 : 0) | 0x400,
-      numaNode: 0,
-      mapExtra: 0n,
-      pinning: 'none',
-      keyType: undefined,
-      valueType: undefined,
-      section,
-      innerMap: undefined,
-      slots: [],
       data,
       variables,
       readOnly,

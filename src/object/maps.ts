@@ -26,7 +26,8 @@ function mapTypeName(value: number, where: string): string {
   return name;
 }
 
-function emptyMap(name: string, section: string): MapSpec {
+/** A MapSpec with every field at its default: readers and writers fill in what they know. */
+export function emptyMap(name: string, section: string): MapSpec {
   return {
     name,
     type: 'UNSPEC',
