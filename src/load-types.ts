@@ -5,6 +5,7 @@
  * the values come from the object's BTF at run time (ObjectMap, Collection.events), whose
  * codecs produce exactly these shapes.
  */
+import type { BtfValue } from './kernel/codec-btf.js';
 import type { UntypedShape } from './kernel/collection.js';
 import type { BpfMap } from './kernel/map.js';
 import type { ObjectMap } from './kernel/map-object.js';
@@ -69,3 +70,17 @@ export type ShapeOf<M> = unknown extends M
       programs: { [K in ProgramNames<M>]: Program };
       events: { [K in EventNames<M>]: Plain<RecordOf<M[K]>> };
     };
+
+/** Names of a module's `constant<T>()` exports. */
+export type ConstantNames<M> = { [K in keyof M]: M[K] extends { readonly __tsbpfConstant: unknown } ? K : never }[keyof M] & string;
+/** The T of a `constant<T>()` declaration. */
+type ConstantValue<D> = D extends { readonly __tsbpfConstant: infer T } ? T : never;
+
+/**
+ * The `constants` load option of module M: each `constant<T>()` export by name, as plain T;
+ * for an untyped load, any name and BTF value.
+ *
+ * @example
+ * load<typeof Exec>(url, { constants: { targetPid: process.pid } }); // targetPid: number
+ */
+export type ConstantsOf<M> = unknown extends M ? Readonly<Record<string, BtfValue>> : { readonly [K in ConstantNames<M>]?: Plain<ConstantValue<M[K]>> };

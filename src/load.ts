@@ -9,15 +9,16 @@ import { fileURLToPath } from 'node:url';
 import { Collection, type CollectionOptions } from './kernel/collection.js';
 import { readObject, weakExterns } from './object/index.js';
 import type { SourceOptions } from './load-source.js';
-import type { ShapeOf } from './load-types.js';
+import type { ConstantsOf, ShapeOf } from './load-types.js';
 // Collection.events() reads through the events layer, which registers itself on import.
 import './events/records.js';
 
 /**
  * Options of {@link load}: those of Collection.load, plus for TypeScript sources those of the
- * compile step and its cache (see src/load-source.ts).
+ * compile step and its cache (see src/load-source.ts). With a module type M, `constants` takes
+ * its `constant<T>()` exports by name, typed.
  */
-export type LoadOptions = CollectionOptions & SourceOptions;
+export type LoadOptions<M = unknown> = Omit<CollectionOptions, 'constants'> & SourceOptions & { constants?: ConstantsOf<M> };
 
 /**
  * Names of the externs (kconfig, ksyms, kfuncs) an object file declares __weak (STB_WEAK):
@@ -65,7 +66,9 @@ export function objectNameOf(path: string): string {
  * exec.attachAll();
  * for await (const e of exec.events('events')) console.log(e.pid, e.comm, exec.maps.counts.lookup(e.comm));
  */
-export async function load<M = unknown>(object: string | URL | Uint8Array, options: LoadOptions = {}): Promise<Collection<ShapeOf<M>>> {
+export async function load<M = unknown>(object: string | URL | Uint8Array, typedOptions: LoadOptions<M> = {}): Promise<Collection<ShapeOf<M>>> {
+  // Typed constants are plain values the BTF codecs take as they are.
+  const options = typedOptions as LoadOptions;
   const path = typeof object === 'string' ? object : object instanceof URL ? fileURLToPath(object) : undefined;
   const { compileOptions: _c, cacheDir: _d, compiler: _k, ...collectionOptions } = options;
   // The shape is a type-level view of the same run-time collection (see ShapeOf).

@@ -157,12 +157,18 @@ export function perfEvent(_body: (ctx: BpfPerfEventData) => ProgramResult): Prog
 export function license(_name: string): void {}
 
 /**
+ * What {@link constant} declares: a T in kernel code, marked (on the type level only) so that
+ * `load<typeof Module>()` offers it as a typed `constants` option.
+ */
+export type Constant<T> = T & { readonly __tsbpfConstant: T };
+
+/**
  * A constant user space may set before loading (a `const volatile` in .rodata):
  * `export const targetPid = constant<u32>(0)`, then `load(url, { constants: { targetPid: 42 } })`.
  * The verifier sees its final value, so branches on it cost nothing.
  */
-export function constant<T>(value: T): T {
-  return value;
+export function constant<T>(value: T): Constant<T> {
+  return value as Constant<T>;
 }
 
 /** XDP verdicts (enum xdp_action). */

@@ -34,8 +34,8 @@ function runAs(comm: string): number {
   }
 }
 
-kernelTest('load<typeof M>(source): ring buffer records decode into the declared interface, maps into plain values', async () => {
-  await using obj = await load<typeof Typed>(SOURCE);
+kernelTest('load<typeof M>(source): ring buffer records decode into the declared interface, maps into plain values, constants set', async () => {
+  await using obj = await load<typeof Typed>(SOURCE, { constants: { pairA: 7 } });
   const events = obj.events('events', { signal: AbortSignal.timeout(30_000) });
   obj.attachAll();
   // At sys_enter_execve the child still has the comm of the process that forked it, so the

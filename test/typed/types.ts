@@ -38,6 +38,15 @@ export async function typedLoad(url: URL): Promise<void> {
   // @ts-expect-error a ring buffer has no lookup
   obj.maps.events.lookup(0);
 
+  // Constants: the module's constant<T>() exports, as plain values.
+  await using _c = await load<typeof Typed>(url, { constants: { pairA: 7 } });
+  // @ts-expect-error a u32 constant is a number
+  await using _d = await load<typeof Typed>(url, { constants: { pairA: 7n } });
+  // @ts-expect-error the module declares no constant 'nope'
+  await using _e = await load<typeof Typed>(url, { constants: { nope: 1 } });
+  // Untyped loads take any name.
+  await using _f = await load(url, { constants: { anything: 1n } });
+
   // Events: the record type the ring buffer was declared with, in plain JS types.
   for await (const e of obj.events('events')) {
     same<Equal<typeof e, { pid: number; pidTgid: bigint; comm: string; args: number[]; pair: { a: number; b: bigint } }>>();
