@@ -22,14 +22,23 @@ export class RecordSizeError extends TsbpfError {
   }
 }
 
+/** Where lost perf samples go when the caller gave no onLost: never dropped silently. */
+function warnLost(map: string): (count: number, cpu: number) => void {
+  return (count, cpu) => process.emitWarning(`map '${map}': the kernel lost ${count} perf event samples on CPU ${cpu} (its ring was full: read faster or give the map more pages)`, 'PerfBufLostWarning');
+}
+
 /** The raw records of either kind of map, as byte views valid until the next step. */
-async function* rawRecords(reader: RingBufReader | PerfBufReader, signal: AbortSignal | undefined): AsyncGenerator<Uint8Array> {
+async function* rawRecords(reader: RingBufReader | PerfBufReader, options: EventsOptions, map: string): AsyncGenerator<Uint8Array> {
+  const { signal } = options;
   if (reader instanceof RingBufReader) {
     for await (const rec of reader.records({ signal })) yield rec.data;
     return;
   }
-  // Lost perf samples are counted by the reader (stats); only samples are records.
-  for await (const ev of reader.records({ signal })) if (ev.type === 'sample') yield ev.data;
+  const onLost = options.onLost ?? warnLost(map);
+  for await (const ev of reader.records({ signal })) {
+    if (ev.type === 'sample') yield ev.data;
+    else if (ev.type === 'lost') onLost(ev.lost, ev.cpu);
+  }
 }
 
 /**
@@ -43,7 +52,7 @@ export function decodedRecords<T>(map: BpfMap, codec: Codec<T>, options: EventsO
   const reader = map.type === 'RINGBUF' ? RingBufReader.open(map) : PerfBufReader.open(map);
   async function* decode(): AsyncGenerator<T> {
     try {
-      for await (const bytes of rawRecords(reader, options.signal)) {
+      for await (const bytes of rawRecords(reader, options, map.name)) {
         if (bytes.byteLength < codec.size) throw new RecordSizeError(map.name, codec.size, bytes.byteLength);
         yield codec.decode(bytes);
       }

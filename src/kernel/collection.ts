@@ -91,6 +91,13 @@ export interface UntypedShape extends CollectionShape {
 export interface EventsOptions {
   /** Ends the iteration (cleanly) when aborted. */
   signal?: AbortSignal;
+  /**
+   * Called when the kernel reports samples a perf event array could not store (its ring on
+   * `cpu` was full): `count` records that never arrive. The kernel reports them with that CPU's
+   * next sample. Without onLost each report is a process warning (PerfBufLostWarning). Ring
+   * buffers report nothing here: their program sees the failed reserve or output.
+   */
+  onLost?: (count: number, cpu: number) => void;
 }
 
 /**
@@ -392,7 +399,7 @@ export class Collection<S extends CollectionShape = UntypedShape> implements Dis
       codec = btfCodec(this.spec.btf!, id);
     } else codec = record;
     if (!recordReader) throw new NotSupportedError('events', "no record reader is registered: import tsbpf's events module (it registers one)");
-    const reader = recordReader(map, codec, { signal: options.signal, ended: () => this.readers.delete(reader) });
+    const reader = recordReader(map, codec, { ...options, ended: () => this.readers.delete(reader) });
     this.readers.add(reader);
     return reader as AsyncIterableIterator<S['events'][N]>;
   }
