@@ -8,6 +8,7 @@ import { readTracepointFormat, ensureTracefs } from '../tracefs/mount.js';
 import { helperById } from '../uapi/helper-table.js';
 import { FuncId } from '../uapi/enums.js';
 import { fail, type Span } from './diagnostics.js';
+import { contextRules, type ContextRules } from './context-access.js';
 import { HELPER_ALLOW } from './helper-allow.js';
 import type { KernelTypes } from './kernel-types.js';
 import type { ProgramDecl } from './module.js';
@@ -28,7 +29,8 @@ export interface ProgramInfo {
   context: ContextKind;
   /** Verdicts the verifier accepts (inclusive), when it restricts them. */
   returns?: [number, number];
-  writableContext: boolean;
+  /** Which context fields the program may read and write, and how wide (context-access.ts). */
+  contextAccess: ContextRules;
   /** Packet access through packetAt() (xdp, tc, skb programs). */
   packet?: { data: number; end: number };
   /** Fails when the program type may not call helper `id` or the license forbids it. */
@@ -117,7 +119,6 @@ export function programInfo(p: ProgramDecl, kernel: KernelTypes): ProgramInfo {
   let section: string;
   let context: ContextKind;
   let returns: [number, number] | undefined;
-  let writableContext = false;
   let packet: ProgramInfo['packet'];
   switch (p.declarator) {
     case 'tracepoint':
@@ -188,7 +189,6 @@ export function programInfo(p: ProgramDecl, kernel: KernelTypes): ProgramInfo {
       dir(a, ['ingress', 'egress']);
       section = 'tc';
       context = uapi('__sk_buff');
-      writableContext = true;
       packet = { data: 76, end: 80 };
       break;
     case 'socketFilter':
@@ -208,7 +208,7 @@ export function programInfo(p: ProgramDecl, kernel: KernelTypes): ProgramInfo {
     section,
     progType,
     context,
-    writableContext,
+    contextAccess: contextRules(p.declarator, a),
     checkHelper(id, what, where, license) {
       const proto = helperById(id);
       const name = proto?.name ?? `helper ${id}`;

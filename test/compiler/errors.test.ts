@@ -183,3 +183,51 @@ test('spin locks: no whole-value copies or helper reads of a map value holding o
   expectError(locked('const o: Outer = zero(); o.m = 1n; o.v.n = 2n; vs.update(2, /*!*/v); return 0;', outer), /value is a map value holding a SpinLock/, /zero\(\)/);
   expectError(locked('const x: V = zero(); x.n = v.n; vs.update(2, x); const o = os.lookup(0); if (!o) return 0; o.v = /*!*/zero(); return 0;', `${outer}\nconst os = new HashMap<u32, Outer>({ maxEntries: 4 });`), /writing a whole V into a map value would overwrite its SpinLock/);
 });
+
+/** A module with one program declared by `declare` (e.g. "tc('ingress', ") and `body`. */
+function ctxProgram(declare: string, body: string): string {
+  return `import { socketFilter, tc, cgroupSkb, xdp, cgroupSock, cgroupDev, perfEvent, license, zero } from 'tsbpf/lang';
+export const p = ${declare}(ctx) => {
+${body}
+});
+license('GPL');
+`;
+}
+
+test('context fields: reads the program type does not allow (invalid bpf_context access)', () => {
+  expectError(ctxProgram('socketFilter(', 'return /*!*/ctx.tc_classid;'), /socket filters cannot read __sk_buff\.tc_classid/, /readable in tc programs/);
+  expectError(ctxProgram('socketFilter(', 'if (/*!*/ctx.data === 0) return 0; return 1;'), /socket filters cannot read __sk_buff\.data/, /readable in tc and cgroupSkb programs/);
+  expectError(ctxProgram('socketFilter(', 'return /*!*/ctx.remote_ip6[1];'), /socket filters cannot read __sk_buff\.remote_ip6/, /cgroupSkb/);
+  expectError(ctxProgram("tc('ingress', ", 'return /*!*/ctx.remote_port;'), /tc programs cannot read __sk_buff\.remote_port/, /readable in cgroupSkb programs/);
+  expectError(ctxProgram("cgroupSkb('egress', ", 'return /*!*/ctx.wire_len & 1;'), /cgroupSkb programs cannot read __sk_buff\.wire_len/, /readable in tc programs/);
+  expectError(ctxProgram("tc('ingress', ", 'if (/*!*/ctx.flow_keys !== 0n) return 1; return 0;'), /cannot read __sk_buff\.flow_keys/, /no program type/);
+  expectError(ctxProgram('xdp(', 'return /*!*/ctx.egress_ifindex;'), /xdp programs cannot read xdp_md\.egress_ifindex/);
+  expectError(ctxProgram("cgroupSock('sock_create', ", 'return /*!*/ctx.src_port & 1;'), /cgroupSock\('sock_create'\) programs cannot read bpf_sock\.src_port/, /readable in cgroupSock\('post_bind4'\) and cgroupSock\('post_bind6'\) programs/);
+  expectError(ctxProgram("cgroupSock('post_bind4', ", 'return /*!*/ctx.src_ip6[0] & 1;'), /cannot read bpf_sock\.src_ip6/, /post_bind6/);
+  expectError(ctxProgram('socketFilter(', 'const i = ctx.len & 3; return /*!*/ctx.cb[i];'), /context arrays can only be indexed with constants/, /const a = ctx\.cb/);
+  // Compound assignments read the field too.
+  expectError(ctxProgram("cgroupSkb('egress', ", '/*!*/ctx.tc_classid += 1; return 1;'), /cgroupSkb programs cannot read __sk_buff\.tc_classid/);
+});
+
+test('context fields: writes the program type does not allow', () => {
+  expectError(ctxProgram("tc('ingress', ", '/*!*/ctx.len = 5; return 0;'), /tc programs cannot write __sk_buff\.len/, /no program type may write it/);
+  expectError(ctxProgram("tc('ingress', ", '/*!*/ctx.data = 5; return 0;'), /tc programs cannot write __sk_buff\.data/);
+  expectError(ctxProgram('socketFilter(', '/*!*/ctx.mark = 5; return 0;'), /socket filters cannot write __sk_buff\.mark/, /writable in tc and cgroupSkb programs; here it is read-only/);
+  expectError(ctxProgram("cgroupSkb('egress', ", '/*!*/ctx.tc_classid = 1; return 1;'), /cgroupSkb programs cannot write __sk_buff\.tc_classid/, /writable in tc programs/);
+  expectError(ctxProgram("cgroupSkb('ingress', ", '/*!*/ctx.queue_mapping = 1; return 1;'), /cannot write __sk_buff\.queue_mapping/, /writable in tc programs/);
+  expectError(ctxProgram("cgroupSock('post_bind4', ", '/*!*/ctx.mark = 1; return 1;'), /cgroupSock\('post_bind4'\) programs cannot write bpf_sock\.mark/, /writable in cgroupSock\('sock_create'\) and cgroupSock\('sock_release'\) programs/);
+  expectError(ctxProgram("cgroupSock('sock_create', ", '/*!*/ctx.family = 1; return 1;'), /cannot write bpf_sock\.family/, /no program type may write it/);
+  // Context types that cannot write anything keep their one-line message.
+  expectError(ctxProgram('xdp(', '/*!*/ctx.data = 1; return 0;'), /the context of xdp programs is read-only/);
+  expectError(ctxProgram('cgroupDev(', '/*!*/ctx.major = 1; return 1;'), /the context of cgroupDev programs is read-only/);
+});
+
+test('context fields: what the program type allows still compiles (socket filters write cb, tc writes tc_classid)', () => {
+  build(ctxProgram('socketFilter(', 'ctx.cb[2] = ctx.len; return ctx.cb[2];'));
+  build(ctxProgram("tc('ingress', ", 'ctx.tc_classid = 7; ctx.tstamp = 0n; ctx.queue_mapping = 1; return ctx.tstamp_type;'));
+  build(ctxProgram("cgroupSkb('egress', ", 'ctx.mark = 1; ctx.priority = 2; ctx.cb[4] += 1; return ctx.remote_port === 0 ? 0 : 1;'));
+  build(ctxProgram("cgroupSock('sock_create', ", 'ctx.mark = 1; ctx.bound_dev_if = 0; return 1;'));
+  // Whole-array copies load in widths the field allows: cb in 8-byte pieces, remote_ip6 in 4-byte ones.
+  build(ctxProgram('socketFilter(', 'const c = ctx.cb; return c[1];'));
+  build(ctxProgram("cgroupSkb('egress', ", 'const a = ctx.remote_ip6; return a[3] === 0 ? 0 : 1;'));
+});

@@ -408,7 +408,7 @@ function langFunction(L: Lowerer, name: string, args: Expression[], e: CallExpre
       if (!sp || sp.dynamic || st?.kind !== 'chars') return L.fail(spanOf(args[1]!), 'strCopy() copies a CharArray or a string literal', 'pass a CharArray or a string literal');
       const n = Math.min(dt.length, st.length);
       L.memcopy(dp, sp, n, at);
-      if (n < dt.length) L.memzero(Lowerer.offset(dp, n), dt.length - n);
+      if (n < dt.length) L.memzero(Lowerer.offset(dp, n), dt.length - n, at);
       L.store(Lowerer.offset(dp, dt.length - 1), imm(0), 1, at);
       return { k: 'void' };
     }

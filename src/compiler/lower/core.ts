@@ -7,6 +7,7 @@ import type { CondName } from '../../asm/op-names.js';
 import { CoreReloKind } from '../../btf/ext.js';
 import { FuncId } from '../../uapi/enums.js';
 import type { BtfGen } from '../btf-gen.js';
+import { checkContextAccess, writesContext } from '../context-access.js';
 import { fail, type Span } from '../diagnostics.js';
 import { defsOf, imm, IrFunction, isReg, reg, type Base, type Block, type CoreRef, type Inst, type Size, type Slot, type Terminator, type Value } from '../ir.js';
 import type { GlobalVar, MapDecl, Module } from '../module.js';
@@ -344,6 +345,7 @@ export class Lowerer {
       this.probeRead(p.space === 'user' ? 'user' : 'kernel', { base: { slot: tmp }, off: 0, space: 'stack', align: 8 }, p, size, at);
       this.emit({ op: 'ld', dst, base: { slot: tmp }, off: 0, size: size as Size });
     } else {
+      this.contextAccess(p, 0, size, false, at);
       const core = p.space === 'btf' ? this.coreRef(p) : undefined;
       const i: Inst = { op: 'ld', dst, base: this.baseOf(p), off: p.off, size: size as Size };
       if (core) i.core = core;
@@ -367,11 +369,22 @@ export class Lowerer {
       case 'rodata':
         this.fail(at, 'this is a constant (.rodata): it is read-only in the kernel', 'declare a mutable global with let, or set the constant from user space before loading');
       case 'ctx':
-        if (!this.program.writableContext) this.fail(at, `the context of ${this.program.declarator} programs is read-only`, 'copy the value into a local first');
+        if (!writesContext(this.program.contextAccess)) this.fail(at, `the context of ${this.program.declarator} programs is read-only`, 'copy the value into a local first');
         return;
       default:
         return;
     }
+  }
+
+  /**
+   * Checks a `size`-byte load or store at `off` bytes into a context place against the program
+   * type's context rules (context-access.ts): the verifier refuses the others with "invalid
+   * bpf_context access".
+   */
+  contextAccess(p: Place, off: number, size: number, write: boolean, at: Span | undefined): void {
+    if (p.space !== 'ctx' || this.program.context.kind !== 'struct') return;
+    const refused = checkContextAccess(this.program.contextAccess, this.program.context.struct, p.off + off, size, write);
+    if (refused) this.fail(at, refused.message, refused.hint);
   }
 
   /** Writes a scalar to `p` (dropped when a run-time index is out of range). */
@@ -382,16 +395,18 @@ export class Lowerer {
     }
     this.writable(p, at);
     if (!SIZES.has(size)) this.fail(at, 'cannot store this value in one instruction', 'assign its fields');
+    this.contextAccess(p, 0, size, true, at);
     let src = v;
     if (!isReg(src) && size === 8 && (src.imm < -0x80000000n || src.imm > 0x7fffffffn)) src = reg(this.toReg(src));
     this.emit({ op: 'st', base: this.baseOf(p), off: p.off, src, size: size as Size });
   }
 
   /** Zeroes `size` bytes at `p` (a writable direct place). */
-  memzero(p: Place, size: number): void {
+  memzero(p: Place, size: number, at?: Span): void {
     let off = 0;
     while (off < size) {
       const chunk = largestChunk(size - off, gcdAlign(p.align, off));
+      this.contextAccess(p, off, chunk, true, at);
       this.emit({ op: 'st', base: p.base, off: p.off + off, src: imm(0), size: chunk });
       off += chunk;
     }
@@ -427,6 +442,8 @@ export class Lowerer {
     const align = Math.min(dst.align, src.align);
     while (off < size) {
       const chunk = largestChunk(size - off, gcdAlign(align, off));
+      this.contextAccess(src, off, chunk, false, at);
+      this.contextAccess(dst, off, chunk, true, at);
       const r = this.newReg();
       const core = src.space === 'btf' && off === 0 ? this.coreRef(src) : undefined;
       const ld: Inst = { op: 'ld', dst: r, base: src.base, off: src.off + off, size: chunk };

@@ -824,6 +824,7 @@ function index(L: Lowerer, obj: Val, ie: Expression, at: Span, objAt: Span): Val
     return { k: 'place', type: elem, place: Lowerer.offset(place, k * es, core) };
   }
   if (!Lowerer.direct(place.space) || place.space === 'btf') L.fail(at, 'kernel arrays can only be indexed with constants', 'read the element with a constant index, or copy the array with bpf.readKernel first');
+  if (place.space === 'ctx') L.fail(at, 'context arrays can only be indexed with constants', 'the verifier refuses a context pointer moved by a run-time offset; copy the array into a local first (const a = ctx.cb) and index that');
   return { k: 'place', type: elem, place: { ...place, dynamic: { index: iv, length: type.length, size: es } } };
 }
 
@@ -888,14 +889,14 @@ export function assignTo(L: Lowerer, place: Place, type: Type, e: Expression, at
   const u = unwrap(e);
   if (u.type === 'ObjectExpression' || u.type === 'ArrayExpression') {
     L.copyable(type, place, undefined, at);
-    L.memzero(place, sizeOf(type));
+    L.memzero(place, sizeOf(type), at);
     initPlace(L, place, type, e, at);
     return;
   }
   if (u.type === 'CallExpression' && u.callee.type === 'Identifier' && L.module.imports.get(u.callee.name)?.kind === 'function' && (L.module.imports.get(u.callee.name) as { name: string }).name === 'zero') {
     L.writable(place, at);
     L.copyable(type, place, undefined, at);
-    L.memzero(place, sizeOf(type));
+    L.memzero(place, sizeOf(type), at);
     return;
   }
   const v = lowerExpr(L, e, type);
@@ -1009,6 +1010,12 @@ function assignment(L: Lowerer, e: AssignmentExpression, at: Span, discard: bool
   }
   const tp = targetPlace(L, target, at);
   if (!tp) return L.fail(at, 'this cannot be assigned to', 'assign to a let variable, a field or an element');
+  if (tp.place.space === 'ctx' && !isAggregate(tp.type)) {
+    // Refused context fields are reported at the field, before the value is computed.
+    L.writable(tp.place, spanOf(target));
+    if (op !== '=') L.contextAccess(tp.place, 0, sizeOf(tp.type), false, spanOf(target));
+    L.contextAccess(tp.place, 0, sizeOf(tp.type), true, spanOf(target));
+  }
   if (op === '=') {
     assignTo(L, tp.place, tp.type, e.right, spanOf(e.right));
     return { k: 'void' };
