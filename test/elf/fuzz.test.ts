@@ -246,6 +246,7 @@ test('fixtures with flipped bytes, truncations and header fields set to extremes
     fc.property(arb, ({ index, mutations }) => exercise(mutate(index, mutations), true)),
     { numRuns: 3000 * SCALE },
   );
-  // The mutations must leave many files parseable, or the accessors are never reached.
-  assert.ok(reached.parsed > 600 && reached.symbols > 300 && reached.relocations > 1000 && reached.notes > 30 && reached.rewritten > 300, JSON.stringify(reached));
+  // The mutations must leave many files parseable, or the accessors are never reached. The
+  // bounds sit well below what a run reaches (the mutations are random: a CI run once parsed 599).
+  assert.ok(reached.parsed > 450 && reached.symbols > 300 && reached.relocations > 1000 && reached.notes > 30 && reached.rewritten > 300, JSON.stringify(reached));
 });
