@@ -5,6 +5,10 @@
  * struct under its TypeScript name, but nothing ties it to the map). An interface becomes the
  * BTF type of that name; the dialect's own types (u32, Comm, FixedArray<u8, 4>, ...) become
  * codecs directly. Parsing is oxc's, as the compiler's, and costs well under a millisecond.
+ * The compiler's module analysis (src/compiler/module.ts) knows the same declarations, but a
+ * load served from the object cache must not import the compiler (~60 ms of modules), so this
+ * reads only the map declarations; the compiler reporting record types into the object (or
+ * the cache entry) would retire this module.
  */
 import { parseSync } from 'oxc-parser';
 import { array, bool, cstring, i16, i32, i64, i8, u16, u32, u64, u8, type Codec } from './kernel/codec.js';
